@@ -1,0 +1,83 @@
+package layers
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// allowed maps each gibbon package (or package prefix ending in "/") to the
+// gibbon packages it may import. Anything not listed may import no gibbon
+// package at all.
+var allowed = map[string][]string{
+	"gibbon/internal/": {"gibbon/internal/"},
+	"gibbon/http1":     {"gibbon/internal/"},
+	"gibbon/config":    {"gibbon/internal/"},
+	"gibbon/engine":    {"gibbon/internal/"},
+	"gibbon/vhost":     {"gibbon/internal/", "gibbon/config", "gibbon/http1"},
+	"gibbon/static":    {"gibbon/internal/", "gibbon/config", "gibbon/http1"},
+	"gibbon/server": {"gibbon/internal/", "gibbon/config", "gibbon/http1", "gibbon/engine",
+		"gibbon/vhost", "gibbon/static"},
+	"gibbon/cmd/": {"gibbon/"},
+	"gibbon/e2e":  {"gibbon/"},
+}
+
+type pkg struct {
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+}
+
+func rulesFor(path string) ([]string, bool) {
+	best, found := "", false
+	for k := range allowed {
+		match := k == path || (strings.HasSuffix(k, "/") && strings.HasPrefix(path, k))
+		if match && len(k) > len(best) {
+			best, found = k, true
+		}
+	}
+	return allowed[best], found
+}
+
+func permitted(rules []string, imp string) bool {
+	for _, r := range rules {
+		if imp == r || (strings.HasSuffix(r, "/") && strings.HasPrefix(imp, r)) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestImportLayers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-json", "gibbon/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		seen++
+		rules, known := rulesFor(p.ImportPath)
+		imports := append(append(append([]string{}, p.Imports...), p.TestImports...), p.XTestImports...)
+		for _, imp := range imports {
+			if imp != "gibbon" && !strings.HasPrefix(imp, "gibbon/") {
+				continue
+			}
+			if !known || !permitted(rules, imp) {
+				t.Errorf("%s imports %s, which its layer does not allow (see STYLE.md §3)", p.ImportPath, imp)
+			}
+		}
+	}
+	if seen < 2 {
+		t.Fatalf("go list found %d packages; expected the whole module", seen)
+	}
+}

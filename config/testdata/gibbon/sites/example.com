@@ -1,0 +1,4 @@
+[HOST]
+    ServerName Example.COM www.example.com
+    ServerName *.example.com
+    DocumentRoot /srv/example

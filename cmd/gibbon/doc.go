@@ -1,0 +1,28 @@
+// Command gibbon runs the gibbon web server.
+//
+// It is the thin outer shell of the server: it parses the command line, finds
+// the configuration (a config directory given with -c, ./conf, or the embedded
+// default that serves ./htdocs or a built-in welcome page on port 2001), asks
+// package server to bind every listener, drops root privileges to the
+// configured User, writes the pid file and serves until SIGTERM or SIGINT,
+// which start a graceful shutdown.
+//
+// It is not the server: it holds no request handling, no config parsing and no
+// listener logic. Everything it does is wiring and process management.
+//
+// Flags (each has a short and a long form):
+//
+//	-c, --configdir DIR    load the configuration directory DIR
+//	-s, --serverconf FILE  server config file name inside DIR (default gibbon.conf, else monkey.conf)
+//	-p, --port N           override the port of every Listen address
+//	-w, --workers N        override the number of workers
+//	-o, --one-shot DIR     serve DIR with the default configuration, no config directory
+//	-I, --pid-file FILE    write the process id to FILE while running
+//	-t, --test             check the configuration and exit (0 valid, 1 invalid)
+//	-v, --version          print the version and exit
+//	-h, --help             print this help and exit
+//
+// Errors that stop the server (a busy port, an unreadable document root, a bad
+// config) are printed as lines starting with "gibbon: " on stderr and the exit
+// status is 1. A usage error exits with status 2.
+package main

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+)
+
+// usage is the text printed by -h and --help.
+const usage = `Usage: gibbon [options]
+
+Serves the configuration directory given with -c, else ./conf if it exists,
+else the built-in default: ./htdocs (or a welcome page) on port 2001.
+
+Options:
+  -c, --configdir DIR    load the configuration directory DIR
+  -s, --serverconf FILE  server config file inside the config directory
+                         (default gibbon.conf, else monkey.conf)
+  -p, --port N           override the port of every Listen address
+  -w, --workers N        override the number of workers (0 = one per CPU)
+  -o, --one-shot DIR     serve DIR with the default configuration, no config directory
+  -I, --pid-file FILE    write the process id to FILE while running
+  -t, --test             check the configuration and exit (0 valid, 1 invalid)
+  -v, --version          print the version and exit
+  -h, --help             print this help and exit
+`
+
+// options holds the parsed command line. port and workers are -1 when not given.
+type options struct {
+	configDir  string
+	serverConf string
+	port       int
+	workers    int
+	oneShot    string
+	pidFile    string
+	test       bool
+	version    bool
+	help       bool
+}
+
+// parseFlags parses args (without the program name). Both the short and the
+// long name of each flag set the same field.
+func parseFlags(args []string) (*options, error) {
+	o := &options{port: -1, workers: -1}
+	fs := flag.NewFlagSet("gibbon", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	str := func(p *string, short, long string) {
+		fs.StringVar(p, short, *p, "")
+		fs.StringVar(p, long, *p, "")
+	}
+	num := func(p *int, short, long string) {
+		fs.IntVar(p, short, *p, "")
+		fs.IntVar(p, long, *p, "")
+	}
+	boolean := func(p *bool, short, long string) {
+		fs.BoolVar(p, short, *p, "")
+		fs.BoolVar(p, long, *p, "")
+	}
+	str(&o.configDir, "c", "configdir")
+	str(&o.serverConf, "s", "serverconf")
+	num(&o.port, "p", "port")
+	num(&o.workers, "w", "workers")
+	str(&o.oneShot, "o", "one-shot")
+	str(&o.pidFile, "I", "pid-file")
+	boolean(&o.test, "t", "test")
+	boolean(&o.version, "v", "version")
+	boolean(&o.help, "h", "help")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if o.port != -1 && (o.port < 0 || o.port > 65535) {
+		return nil, fmt.Errorf("%w: port %d out of range 0-65535", errUsage, o.port)
+	}
+	if o.workers < -1 {
+		return nil, fmt.Errorf("%w: workers %d is negative", errUsage, o.workers)
+	}
+	if o.oneShot != "" && (o.configDir != "" || o.serverConf != "") {
+		return nil, fmt.Errorf("%w: -o cannot be combined with -c or -s", errUsage)
+	}
+	return o, nil
+}

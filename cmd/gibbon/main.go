@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"gibbon/config"
+	"gibbon/server"
+)
+
+// version is the release name printed by -v and sent in the Server header.
+// Builds set it with -ldflags "-X main.version=1.2.3".
+var version = "0.1.0-dev"
+
+// shutdownGrace is how long in-flight requests may run after SIGTERM or SIGINT.
+const shutdownGrace = 10 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command; it returns the exit status so that deferred
+// clean-ups (pid file, temporary welcome directory) run before the exit.
+func run(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseFlags(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "gibbon: %v\nRun 'gibbon --help' for usage.\n", err)
+		return 2
+	}
+	switch {
+	case opts.help:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case opts.version:
+		fmt.Fprintf(stdout, "gibbon %s\n", version)
+		return 0
+	}
+
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg, cleanup, err := loadConfig(opts)
+	defer cleanup()
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	for _, w := range cfg.Warnings {
+		logger.Warn(formatWarning(w))
+	}
+	if err := applyOverrides(cfg, opts); err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	srv, err := server.New(cfg, server.Options{Logger: logger, Version: version, Grace: shutdownGrace})
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	if opts.test {
+		fmt.Fprintf(stdout, "gibbon: configuration %s is valid\n", describe(cfg))
+		return 0
+	}
+	return serve(srv, cfg, logger, stderr)
+}
+
+// serve binds the listeners, drops privileges, writes the pid file and runs
+// the server until a termination signal arrives.
+func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	if err := srv.Listen(); err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	if p := cfg.Server.PidFile; p != "" {
+		if err := writePidFile(p); err != nil {
+			printError(stderr, err)
+			return 1
+		}
+		defer removePidFile(p, logger)
+	}
+	if u := cfg.Server.User; u != "" {
+		if os.Geteuid() != 0 {
+			logger.Warn("not running as root, User ignored", "user", u)
+		} else if err := dropPrivileges(u); err != nil {
+			printError(stderr, err)
+			return 1
+		}
+	}
+	for _, a := range srv.Addrs() {
+		logger.Info("listening", "addr", a.String(), "version", version)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case err := <-errc:
+		if err == nil {
+			return 0
+		}
+		printError(stderr, err)
+		return 1
+	case <-ctx.Done():
+	}
+	// A second signal now kills the process the default way.
+	stop()
+	logger.Info("shutting down", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown", "err", err)
+	}
+	if err := <-errc; err != nil {
+		logger.Warn("serve", "err", err)
+	}
+	return 0
+}
+
+// printError writes err as lines starting with "gibbon: ", one per joined error.
+func printError(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line != "" {
+			fmt.Fprintf(w, "gibbon: %s\n", line)
+		}
+	}
+}
+
+// formatWarning renders a config warning as "file:line: key: message".
+func formatWarning(w config.Warning) string {
+	var b strings.Builder
+	if w.File != "" {
+		b.WriteString(w.File)
+		if w.Line > 0 {
+			fmt.Fprintf(&b, ":%d", w.Line)
+		}
+		b.WriteString(": ")
+	}
+	if w.Key != "" {
+		b.WriteString(w.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(w.Msg)
+	return b.String()
+}
+
+// describe names the configuration for the -t message.
+func describe(cfg *config.Config) string {
+	if cfg.Dir == "" {
+		return "(built-in default)"
+	}
+	return cfg.Dir
+}
+
+// errUsage marks a command-line mistake.
+var errUsage = errors.New("usage")

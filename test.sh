@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# test.sh - the one test command of gibbon.
+#
+# Installs the tools the tests need when they are missing (curl, a C compiler
+# for -race, staticcheck), then runs, in order: the gofmt check, go vet,
+# staticcheck, every test with the race detector (unit and end-to-end), and a
+# short fuzz run of every fuzz target. Stops at the first failing step and
+# ends with one summary line: "test.sh: PASS ..." or "test.sh: FAIL ...".
+#
+# Environment: FUZZTIME (default 10s) is the run time of each fuzz target;
+# FUZZTIME=0 skips the fuzz step.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+started=$SECONDS
+current="setup"
+fuzzed=0
+
+summary() {
+	local rc=$?
+	local took=$((SECONDS - started))
+	if [ "$rc" -eq 0 ]; then
+		echo "test.sh: PASS (gofmt, go vet, staticcheck, go test -race, $fuzzed fuzz targets) in ${took}s"
+	else
+		echo "test.sh: FAIL at step: $current (exit $rc) after ${took}s"
+	fi
+}
+trap summary EXIT
+
+step() {
+	current="$*"
+	printf '\n==> %s\n' "$*"
+}
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	else
+		sudo "$@"
+	fi
+}
+
+apt_updated=no
+apt_install() {
+	if [ "$apt_updated" = no ]; then
+		as_root apt-get update
+		apt_updated=yes
+	fi
+	as_root apt-get install -y "$@"
+}
+
+step "install missing tools"
+if ! command -v curl >/dev/null 2>&1; then
+	apt_install curl
+fi
+if ! command -v "$(go env CC)" >/dev/null 2>&1; then
+	apt_install gcc
+fi
+gobin="$(go env GOBIN)"
+if [ -z "$gobin" ]; then
+	gobin="$(go env GOPATH)/bin"
+fi
+staticcheck="$gobin/staticcheck"
+if [ ! -x "$staticcheck" ]; then
+	if [ -x /root/go/bin/staticcheck ]; then
+		staticcheck=/root/go/bin/staticcheck
+	else
+		go install honnef.co/go/tools/cmd/staticcheck@latest
+	fi
+fi
+echo "curl: $(command -v curl); staticcheck: $staticcheck"
+
+step "gofmt -l"
+unformatted="$(gofmt -l .)"
+if [ -n "$unformatted" ]; then
+	echo "these files need gofmt:"
+	echo "$unformatted"
+	exit 1
+fi
+
+step "go vet ./..."
+go vet ./...
+
+step "staticcheck ./..."
+"$staticcheck" ./...
+
+step "go test -race -count=1 ./..."
+go test -race -count=1 ./...
+
+fuzztime="${FUZZTIME:-10s}"
+if [ "$fuzztime" != "0" ]; then
+	for pkg in $(go list ./...); do
+		current="list fuzz targets in $pkg"
+		targets="$(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true)"
+		for name in $targets; do
+			step "fuzz $pkg $name for $fuzztime"
+			go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "$pkg"
+			fuzzed=$((fuzzed + 1))
+		done
+	done
+fi
+current="done"

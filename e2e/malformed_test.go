@@ -16,8 +16,8 @@ func TestMalformedRequests(t *testing.T) {
 	t.Parallel()
 	p, _ := startSite(t)
 	const h = "Host: localhost\r\n"
-	bigHeader := "X-Big: " + strings.Repeat("a", 256<<10) + "\r\n"
-	longURI := "/" + strings.Repeat("b", 24<<10)
+	bigHeader := "X-Big: " + strings.Repeat("a", 64<<10) + "\r\n"
+	longURI := "/" + strings.Repeat("b", 12000)
 	tests := []struct {
 		name   string
 		req    string

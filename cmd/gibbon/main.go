@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -52,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	for _, w := range cfg.Warnings {
-		logger.Warn(formatWarning(w))
+		logger.Warn(w.String())
 	}
 	if err := applyOverrides(cfg, opts); err != nil {
 		printError(stderr, err)
@@ -95,9 +96,7 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 			return 1
 		}
 	}
-	for _, a := range srv.Addrs() {
-		logger.Info("listening", "addr", a.String(), "version", version)
-	}
+	logger.Info("started", "version", version, "pid", os.Getpid())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -126,29 +125,27 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 
 // printError writes err as lines starting with "gibbon: ", one per joined error.
 func printError(w io.Writer, err error) {
-	for _, line := range strings.Split(err.Error(), "\n") {
+	for _, line := range strings.Split(message(err), "\n") {
 		if line != "" {
 			fmt.Fprintf(w, "gibbon: %s\n", line)
 		}
 	}
 }
 
-// formatWarning renders a config warning as "file:line: key: message".
-func formatWarning(w config.Warning) string {
-	var b strings.Builder
-	if w.File != "" {
-		b.WriteString(w.File)
-		if w.Line > 0 {
-			fmt.Fprintf(&b, ":%d", w.Line)
+// message is the text of err for a person: a failed bind reads
+// "listen 127.0.0.1:2001: address already in use", and the "server: " prefix
+// of package server's errors is left out after the "gibbon: " one.
+func message(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "listen" && op.Addr != nil {
+		cause := op.Err
+		var se *os.SyscallError
+		if errors.As(cause, &se) {
+			cause = se.Err
 		}
-		b.WriteString(": ")
+		return fmt.Sprintf("listen %s: %v", op.Addr, cause)
 	}
-	if w.Key != "" {
-		b.WriteString(w.Key)
-		b.WriteString(": ")
-	}
-	b.WriteString(w.Msg)
-	return b.String()
+	return strings.TrimPrefix(err.Error(), "server: ")
 }
 
 // describe names the configuration for the -t message.

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"gibbon/config"
@@ -96,23 +99,6 @@ func TestOverridePort(t *testing.T) {
 	}
 }
 
-func TestFormatWarning(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   config.Warning
-		want string
-	}{
-		{config.Warning{File: "conf/gibbon.conf", Line: 7, Key: "FDT", Msg: "ignored"}, "conf/gibbon.conf:7: FDT: ignored"},
-		{config.Warning{File: "conf/sites/default", Msg: "no ServerName"}, "conf/sites/default: no ServerName"},
-		{config.Warning{Msg: "bare"}, "bare"},
-	}
-	for _, tc := range tests {
-		if got := formatWarning(tc.in); got != tc.want {
-			t.Errorf("formatWarning(%+v) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestPrintError(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
@@ -120,6 +106,25 @@ func TestPrintError(t *testing.T) {
 	want := "gibbon: a.conf:1: Listen: bad port\ngibbon: a.conf:2: Timeout: not a number\n"
 	if b.String() != want {
 		t.Errorf("printError wrote %q, want %q", b.String(), want)
+	}
+}
+
+func TestMessage(t *testing.T) {
+	t.Parallel()
+	bind := &net.OpError{Op: "listen", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2001},
+		Err: os.NewSyscallError("bind", syscall.EADDRINUSE)}
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("server: listen 127.0.0.1:2001: %w", bind), "listen 127.0.0.1:2001: address already in use"},
+		{errors.New("server: host default: DocumentRoot: missing"), "host default: DocumentRoot: missing"},
+		{errors.New("conf/gibbon.conf:3: Timeout: not a number"), "conf/gibbon.conf:3: Timeout: not a number"},
+	}
+	for _, tc := range tests {
+		if got := message(tc.err); got != tc.want {
+			t.Errorf("message(%v) = %q, want %q", tc.err, got, tc.want)
+		}
 	}
 }
 

@@ -1,0 +1,430 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"gibbon/http1"
+)
+
+// Buffer sizes and thresholds of the goroutine driver.
+const (
+	// readBufSize is the initial read buffer of a connection. It grows,
+	// for a long head, up to the head limit plus one byte.
+	readBufSize = 4 << 10
+	// inlineFileMax is the largest file part copied into the write
+	// buffer (with pread) so that it leaves in the same write as its head;
+	// larger parts go with sendfile.
+	inlineFileMax = 16 << 10
+	// flushAt is the size of pending output that is written at once even
+	// when more pipelined requests are waiting.
+	flushAt = 64 << 10
+	// maxOutKeep is the largest write buffer a connection keeps between
+	// flushes.
+	maxOutKeep = 128 << 10
+	// sendfileChunk bounds one sendfile call, so that the write timeout
+	// limits the time without progress rather than the whole transfer.
+	sendfileChunk = 1 << 20
+	// lingerTimeout and lingerMax bound how long and how much a closing
+	// connection reads (and drops) after shutting down its write side, so
+	// that unread request bytes do not turn the close into a reset that
+	// destroys the last response at the client.
+	lingerTimeout = time.Second
+	lingerMax     = 256 << 10
+)
+
+// errClosing ends a connection the server closes for shutdown.
+var errClosing = errors.New("server: connection closed for shutdown")
+
+// errHeadTooLarge is a head that does not fit the largest read buffer.
+var errHeadTooLarge = &http1.ParseError{Status: 431, Reason: "request head too large"}
+
+// conn is one client connection served by its own goroutine. Only state is
+// shared (with Shutdown); every other field is owned by the goroutine
+// running serve.
+type conn struct {
+	srv   *Server
+	nc    net.Conn
+	state atomic.Uint32 // ConnState
+
+	// owned by the serve goroutine
+	rs         responder
+	req        http1.Request
+	rsp        response
+	body       discarder
+	buf        []byte // read buffer; unconsumed input is buf[start:end]
+	start, end int
+	out        []byte           // responses not yet written
+	lr         io.LimitedReader // sendfile source, reused
+	linger     bool             // close politely: shut down writes, drain input
+	maxBuf     int              // largest read buffer
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{srv: s, nc: nc}
+	c.rs.respondConfig = respondConfig{set: &s.set, clock: s.clock, draining: s.draining}
+	c.maxBuf = max(readBufSize, s.set.limits.MaxHeaderBytes+1)
+	return c
+}
+
+// serve runs the connection's loop: readHead → handle (route, respond,
+// write) → keep alive or close.
+func (c *conn) serve() {
+	defer c.close()
+	for {
+		headLen, err := c.readHead()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if !c.handle(headLen) {
+			return
+		}
+	}
+}
+
+// readHead returns the length of the next complete request head at
+// buf[start:], parsed into c.req, reading as needed. Pending responses are
+// written before it blocks. A new request waits KeepAliveTimeout (Timeout
+// for the first one); once its first bytes arrive the whole head must come
+// within Timeout.
+func (c *conn) readHead() (int, error) {
+	headDeadline := false
+	for {
+		if c.start < c.end {
+			n, err := http1.Parse(c.buf[c.start:c.end], &c.req, &c.srv.set.limits)
+			if err != nil || n > 0 {
+				return n, err
+			}
+		}
+		if err := c.flush(); err != nil {
+			return 0, err
+		}
+		switch {
+		case c.start == c.end:
+			if !c.waitForRequest() {
+				return 0, errClosing
+			}
+			timeout := c.srv.set.keepAliveTimeout
+			if c.rs.served == 0 {
+				timeout = c.srv.set.timeout
+			}
+			c.nc.SetReadDeadline(time.Now().Add(timeout))
+		case !headDeadline:
+			c.nc.SetReadDeadline(time.Now().Add(c.srv.set.timeout))
+			headDeadline = true
+		}
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+		if !c.setActive() {
+			return 0, errClosing
+		}
+	}
+}
+
+// fill reads more input after buf[start:end], compacting or growing the
+// buffer first. The read deadline is the caller's.
+func (c *conn) fill() error {
+	if c.start == c.end {
+		c.start, c.end = 0, 0
+	} else if c.start > 0 {
+		c.end = copy(c.buf, c.buf[c.start:c.end])
+		c.start = 0
+	}
+	if c.end == len(c.buf) {
+		if len(c.buf) >= c.maxBuf {
+			return errHeadTooLarge
+		}
+		size := min(max(2*len(c.buf), readBufSize), c.maxBuf)
+		c.buf = append(c.buf, make([]byte, size-len(c.buf))...)
+	}
+	n, err := c.nc.Read(c.buf[c.end:])
+	c.end += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// handle answers the request whose head (buf[start:start+headLen]) is in
+// c.req, consuming its body, and reports whether the connection stays open.
+func (c *conn) handle(headLen int) bool {
+	plan := c.srv.set.planBody(&c.req, headLen)
+	switch plan.action {
+	case bodyReject:
+		c.out = c.rs.closeError(c.out, plan.status, &c.rsp)
+		c.finishResponse()
+		return false
+	case bodyDiscard:
+		c.body.start(&c.req, plan)
+		if !c.bodyBuffered(headLen) {
+			if plan.sendContinue {
+				c.out = append(c.out, continue100...)
+			}
+			if c.flush() != nil {
+				return false
+			}
+		}
+	}
+	mark := len(c.out)
+	c.out = c.rs.respond(c.out, &c.req, &c.rsp)
+	c.start += headLen
+	if plan.action == bodyDiscard {
+		if err := c.discardBody(); err != nil {
+			c.rsp.release()
+			c.out = c.out[:mark]
+			status := bodyStatus(err)
+			if status == 0 {
+				c.debug("reading request body", err)
+				return false
+			}
+			c.out = c.rs.closeError(c.out, status, &c.rsp)
+			c.finishResponse()
+			return false
+		}
+	}
+	return c.finishResponse()
+}
+
+// bodyBuffered reports whether the whole body of c.req (with the given
+// head length) is already in the read buffer.
+func (c *conn) bodyBuffered(headLen int) bool {
+	return !c.req.Chunked && int64(c.end-c.start-headLen) >= c.req.ContentLength
+}
+
+// discardBody reads and drops the request body, each read bounded by
+// Timeout. Input after the body stays in the buffer.
+func (c *conn) discardBody() error {
+	for {
+		if c.start < c.end {
+			n, done, err := c.body.feed(c.buf[c.start:c.end])
+			c.start += n
+			if err != nil || done {
+				return err
+			}
+		} else if !c.body.pending() {
+			return nil
+		}
+		c.nc.SetReadDeadline(time.Now().Add(c.srv.set.timeout))
+		if err := c.fill(); err != nil {
+			if errors.Is(err, errHeadTooLarge) {
+				err = io.ErrNoProgress
+			}
+			return err
+		}
+	}
+}
+
+// finishResponse writes c.rsp (appending what fits to the pending output),
+// releases it and reports whether the connection stays open.
+func (c *conn) finishResponse() bool {
+	err := c.writeResponse(&c.rsp)
+	c.rsp.release()
+	if err != nil {
+		c.debug("writing response", err)
+		return false
+	}
+	if c.rsp.close {
+		c.linger = true
+		return false
+	}
+	return true
+}
+
+// writeResponse sends the parts of rsp after its head (already in c.out).
+// Small bodies are appended to c.out; large file parts are sent with
+// sendfile after flushing c.out.
+func (c *conn) writeResponse(rsp *response) error {
+	c.out = append(c.out, rsp.body...)
+	for i := range rsp.parts {
+		p := &rsp.parts[i]
+		c.out = append(c.out, p.Prefix...)
+		if err := c.writeFilePart(rsp.file, p.Offset, p.Length); err != nil {
+			return err
+		}
+	}
+	c.out = append(c.out, rsp.trailer...)
+	if rsp.close || len(c.out) >= flushAt {
+		return c.flush()
+	}
+	return nil
+}
+
+// writeFilePart sends n bytes of f at off: copied into c.out when small,
+// else with sendfile.
+func (c *conn) writeFilePart(f *os.File, off, n int64) error {
+	if n <= inlineFileMax {
+		l := len(c.out)
+		c.out = slices.Grow(c.out, int(n))[:l+int(n)]
+		m, err := f.ReadAt(c.out[l:], off)
+		if int64(m) < n {
+			c.out = c.out[:l]
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		return nil
+	}
+	if err := c.flush(); err != nil {
+		return err
+	}
+	return c.sendFile(f, off, n)
+}
+
+// sendFile copies n bytes of f at off to the connection. For a
+// *net.TCPConn, io.Copy reaches (*net.TCPConn).ReadFrom, which uses
+// sendfile(2) for an *io.LimitedReader over an *os.File (from the file's
+// offset, hence the Seek).
+func (c *conn) sendFile(f *os.File, off, n int64) error {
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	for n > 0 {
+		chunk := min(n, sendfileChunk)
+		c.lr = io.LimitedReader{R: f, N: chunk}
+		c.nc.SetWriteDeadline(time.Now().Add(c.srv.set.timeout))
+		w, err := io.Copy(c.nc, &c.lr)
+		c.lr.R = nil
+		n -= w
+		if err != nil {
+			return err
+		}
+		if w < chunk {
+			return io.ErrUnexpectedEOF
+		}
+	}
+	return nil
+}
+
+// flush writes the pending output.
+func (c *conn) flush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.srv.set.timeout))
+	_, err := c.nc.Write(c.out)
+	if cap(c.out) > maxOutKeep {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+	return err
+}
+
+// readFailed ends the connection after readHead failed: a parse error is
+// answered (status and "Connection: close"), anything else (EOF, timeout,
+// shutdown, reset) just closes.
+func (c *conn) readFailed(err error) {
+	var pe *http1.ParseError
+	if errors.As(err, &pe) {
+		c.out = c.rs.closeError(c.out, pe.Status, &c.rsp)
+		c.finishResponse()
+		return
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, errClosing) {
+		c.debug("reading request", err)
+	}
+}
+
+// waitForRequest marks the connection as waiting for a request (idle once
+// it has served one) and reports whether it may wait: false once Shutdown
+// has begun.
+func (c *conn) waitForRequest() bool {
+	if c.rs.served > 0 && !c.state.CompareAndSwap(uint32(StateActive), uint32(StateIdle)) {
+		return false
+	}
+	return !c.srv.draining()
+}
+
+// setActive marks the connection active after bytes arrived; false when
+// Shutdown closed it meanwhile.
+func (c *conn) setActive() bool {
+	for {
+		s := ConnState(c.state.Load())
+		switch s {
+		case StateActive:
+			return true
+		case StateClosed:
+			return false
+		}
+		if c.state.CompareAndSwap(uint32(s), uint32(StateActive)) {
+			return true
+		}
+	}
+}
+
+// closeIfIdle closes the connection if it is new or idle. Shutdown calls
+// it from its own goroutine.
+func (c *conn) closeIfIdle() {
+	if c.state.CompareAndSwap(uint32(StateIdle), uint32(StateClosed)) ||
+		c.state.CompareAndSwap(uint32(StateNew), uint32(StateClosed)) {
+		c.nc.Close()
+	}
+}
+
+// forceClose closes the connection whatever its state. Shutdown calls it
+// from its own goroutine when its grace period ends.
+func (c *conn) forceClose() {
+	c.state.Store(uint32(StateClosed))
+	c.nc.Close()
+}
+
+// close ends the connection: it recovers a panic of the request handling
+// (logging it), writes what is pending, closes the socket (politely when a
+// response announced the close) and forgets the connection.
+func (c *conn) close() {
+	if v := recover(); v != nil {
+		c.srv.log.Error("panic serving connection", "remote", c.nc.RemoteAddr().String(),
+			"panic", v, "stack", string(debug.Stack()))
+		c.linger = false
+	}
+	c.rsp.release()
+	if c.linger && ConnState(c.state.Load()) != StateClosed {
+		c.lingerClose()
+	}
+	c.state.Store(uint32(StateClosed))
+	c.nc.Close()
+	c.srv.untrack(c)
+}
+
+// lingerClose shuts down the write side and drops input for a while, so
+// that the client reads the last response before it sees the close.
+func (c *conn) lingerClose() {
+	tc, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || tc.CloseWrite() != nil {
+		return
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	if len(c.buf) == 0 {
+		c.buf = make([]byte, readBufSize)
+	}
+	for total := 0; total < lingerMax; {
+		n, err := c.nc.Read(c.buf)
+		total += n
+		if err != nil {
+			return
+		}
+	}
+}
+
+// debug logs a connection-level error at debug level.
+func (c *conn) debug(msg string, err error) {
+	log := c.srv.log
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	log.Debug(msg, "remote", c.nc.RemoteAddr().String(), "err", err)
+}

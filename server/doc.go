@@ -1,0 +1,45 @@
+// Package server wires gibbon together and drives HTTP/1.x connections:
+// listeners from the config, one goroutine per connection, virtual host
+// lookup, Redirect hosts, static files with error pages, timeouts, limits,
+// the Date header from [clock.Clock], the Server header and graceful
+// shutdown.
+//
+// # Request flow
+//
+//  1. server.go: [Server.Listen] binds every Listen address; [Server.Serve]
+//     runs acceptLoop per listener, which tracks each connection and
+//     starts conn.serve.
+//  2. conn.go: serve loops readHead → handle → keep alive or close.
+//     readHead parses the next head from the read buffer (several pipelined
+//     requests may come from one read) and reads more only when needed,
+//     writing pending responses first. Parse errors are answered with their
+//     status and "Connection: close".
+//  3. body.go: planBody decides what to do with a request body (discard,
+//     413, 417, 100 Continue); discarder consumes it, chunked or not.
+//  4. respond.go: responder.respond turns a parsed request into a response
+//     plan: CONNECT → 405, "OPTIONS *", vhost Redirect → 301, else
+//     static.Serve; errorpage.go renders error statuses. The plan is the
+//     head bytes plus an optional small body or file parts; it needs no
+//     I/O, so an event-loop driver can reuse it unchanged.
+//  5. conn.go: writeResponse appends heads and small bodies (and file
+//     parts up to 16 KiB, read with pread) to one output buffer, so that
+//     pipelined responses leave in one write, strictly in order; larger
+//     file parts go with sendfile.
+//
+// # Limits and timeouts
+//
+// The request head is limited to min(MaxRequestSize, [MaxHeadBytes]); the
+// head plus a body to MaxRequestSize (413). A new connection must send its
+// first request within Timeout, a keep-alive connection its next one
+// within KeepAliveTimeout; once a head has begun it must be complete within
+// Timeout; each body read and each write (each sendfile chunk of 1 MiB)
+// must progress within Timeout.
+//
+// # Not here
+//
+// Package server does not parse HTTP (package http1 does), does not decide
+// what a path means on disk (package static does), and does no TLS, HTTP/2
+// or plugins yet: a listener flagged tls, h2 or h2c is refused by [New].
+// It does not write access logs. The epoll engine is a separate package;
+// it reuses the respond and body steps and replaces conn.go only.
+package server

@@ -1,0 +1,396 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"gibbon/config"
+	"gibbon/http1"
+	"gibbon/internal/clock"
+	"gibbon/static"
+	"gibbon/vhost"
+)
+
+// DefaultGrace is how long Shutdown waits for in-flight requests when its
+// context has no deadline and Options.Grace is zero.
+const DefaultGrace = 10 * time.Second
+
+// MaxHeadBytes caps the request head (request line and header fields) the
+// server accepts, whatever MaxRequestSize says: the head limit is
+// min(MaxRequestSize, MaxHeadBytes). 32 KiB is Monkey's default
+// MaxRequestSize and nginx's default total for large header buffers (4 × 8
+// KiB): larger heads are almost always abuse, and the read buffer of a
+// connection never grows beyond this (plus one initial buffer).
+const MaxHeadBytes = 32 << 10
+
+// ErrServerStarted is returned by Serve when the server is already serving.
+var ErrServerStarted = errors.New("server: already serving")
+
+// Options are the settings of a Server that do not come from the config.
+type Options struct {
+	// Logger receives the server's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Version is the version in the Server header ("gibbon/<Version>"); ""
+	// or the config's HideVersion gives just "gibbon".
+	Version string
+	// Grace bounds Shutdown when its context has no deadline; 0 means
+	// DefaultGrace.
+	Grace time.Duration
+}
+
+// Server serves the static sites of one config over HTTP/1.x with one
+// goroutine per connection. Create it with New, bind with Listen, run
+// Serve, stop with Shutdown. A Server is a value: several can run in one
+// process.
+type Server struct {
+	log  *slog.Logger
+	cfg  *config.Config
+	set  settings
+	opts Options
+
+	// shutting is set once by Shutdown; connections read it to stop
+	// keeping alive.
+	shutting atomic.Bool
+
+	mu        sync.Mutex
+	listeners []net.Listener     // guarded by mu
+	conns     map[*conn]struct{} // guarded by mu
+	clock     *clock.Clock       // guarded by mu; set by Listen, stopped by Shutdown
+	serving   bool               // guarded by mu
+	drained   chan struct{}      // closed when conns is empty after shutting is set
+	drainOnce sync.Once
+}
+
+// settings are the values the respond path reads, derived from the config
+// once in New and never modified afterwards.
+type settings struct {
+	vhosts           *vhost.Table
+	static           static.Options
+	mime             map[string]string
+	defaultMime      string
+	serverName       []byte // Server header value
+	keepAlive        bool
+	maxKeepAlive     int // <= 0: unlimited
+	timeout          time.Duration
+	keepAliveTimeout time.Duration
+	maxRequestSize   int64 // <= 0: unlimited body (head still capped)
+	limits           http1.Limits
+}
+
+// New validates cfg and prepares a Server; it opens no socket. Every
+// DocumentRoot must be a readable directory, and listeners flagged tls, h2
+// or h2c are refused (not supported yet).
+func New(cfg *config.Config, opts Options) (*Server, error) {
+	if cfg == nil {
+		return nil, errors.New("server: nil config")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+	if len(cfg.Server.Listen) == 0 {
+		return nil, errors.New("server: no Listen address")
+	}
+	for _, l := range cfg.Server.Listen {
+		for _, f := range l.Flags {
+			switch f {
+			case "tls", "h2", "h2c":
+				return nil, fmt.Errorf("server: listen %s: flag %q is not supported yet", l.Addr, f)
+			}
+		}
+	}
+	for _, h := range cfg.Hosts {
+		if err := checkDocRoot(h.DocumentRoot); err != nil {
+			return nil, fmt.Errorf("server: host %s: %w", h.File, err)
+		}
+	}
+	vt, err := vhost.New(cfg.Hosts)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{
+		log:     opts.Logger,
+		cfg:     cfg,
+		opts:    opts,
+		set:     newSettings(cfg, vt, opts.Version),
+		conns:   make(map[*conn]struct{}),
+		drained: make(chan struct{}),
+	}
+	return s, nil
+}
+
+func newSettings(cfg *config.Config, vt *vhost.Table, version string) settings {
+	sc := &cfg.Server
+	name := "gibbon"
+	if version != "" && !sc.HideVersion {
+		name += "/" + version
+	}
+	head := MaxHeadBytes
+	if sc.MaxRequestSize > 0 && sc.MaxRequestSize < int64(head) {
+		head = int(sc.MaxRequestSize)
+	}
+	return settings{
+		vhosts: vt,
+		static: static.Options{
+			IndexFiles:      sc.IndexFiles,
+			Resume:          sc.Resume,
+			SymLink:         sc.SymLink,
+			DefaultMimeType: sc.DefaultMimeType,
+			Mime:            cfg.Mime,
+			UserDir:         sc.UserDir,
+		},
+		mime:             cfg.Mime,
+		defaultMime:      sc.DefaultMimeType,
+		serverName:       []byte(name),
+		keepAlive:        sc.KeepAlive,
+		maxKeepAlive:     sc.MaxKeepAliveRequest,
+		timeout:          positive(sc.Timeout, config.DefaultTimeout),
+		keepAliveTimeout: positive(sc.KeepAliveTimeout, config.DefaultKeepAliveTimeout),
+		maxRequestSize:   sc.MaxRequestSize,
+		limits:           http1.Limits{MaxHeaderBytes: head},
+	}
+}
+
+func positive(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// checkDocRoot reports an error unless dir is a directory the process may
+// list and search.
+func checkDocRoot(dir string) error {
+	if dir == "" {
+		return errors.New("empty DocumentRoot")
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("DocumentRoot: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("DocumentRoot %s: not a directory", dir)
+	}
+	const rOK, xOK = 4, 1
+	if err := syscall.Access(dir, rOK|xOK); err != nil {
+		return fmt.Errorf("DocumentRoot %s: not readable: %w", dir, err)
+	}
+	return nil
+}
+
+// Listen binds every Listen address of the config and starts the clock. It
+// lets a caller drop privileges between binding and serving. On error no
+// listener stays open; the error names the address.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listenLocked()
+}
+
+func (s *Server) listenLocked() error {
+	if s.shutting.Load() {
+		return errors.New("server: shut down")
+	}
+	if s.listeners != nil {
+		return nil
+	}
+	var lns []net.Listener
+	for _, l := range s.cfg.Server.Listen {
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+			return fmt.Errorf("server: listen %s: %w", l.Addr, err)
+		}
+		lns = append(lns, ln)
+	}
+	s.listeners = lns
+	s.clock = clock.New()
+	return nil
+}
+
+// Addrs returns the bound addresses, in config order, after Listen.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	addrs := make([]net.Addr, len(s.listeners))
+	for i, ln := range s.listeners {
+		addrs[i] = ln.Addr()
+	}
+	return addrs
+}
+
+// Serve accepts connections on every listener (calling Listen first if
+// needed) and serves each on its own goroutine. It blocks until Shutdown,
+// then returns nil, or until a listener fails, then it closes the other
+// listeners and returns the error. Serve may be called once.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if s.shutting.Load() {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.serving {
+		s.mu.Unlock()
+		return ErrServerStarted
+	}
+	if err := s.listenLocked(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.serving = true
+	lns := s.listeners
+	s.mu.Unlock()
+
+	for _, ln := range lns {
+		s.log.Info("listening", "addr", ln.Addr().String())
+	}
+	errs := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { errs <- s.acceptLoop(ln) }()
+	}
+	var first error
+	for range lns {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			s.closeListeners()
+		}
+	}
+	if s.shutting.Load() {
+		return nil
+	}
+	return first
+}
+
+// acceptLoop accepts connections on ln until it is closed.
+func (s *Server) acceptLoop(ln net.Listener) error {
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.shutting.Load() {
+				return nil
+			}
+			if !retryAccept(err) {
+				return fmt.Errorf("server: accept on %s: %w", ln.Addr(), err)
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed; retrying", "addr", ln.Addr().String(), "err", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		c := newConn(s, nc)
+		if !s.track(c) {
+			nc.Close()
+			continue
+		}
+		go c.serve()
+	}
+}
+
+// retryAccept reports whether an Accept error is transient: out of file
+// descriptors or memory, or a connection aborted before it was accepted.
+func retryAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// track adds c to the connection set; false once Shutdown has begun.
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+// untrack removes c from the connection set.
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	empty := len(s.conns) == 0
+	s.mu.Unlock()
+	if empty && s.shutting.Load() {
+		s.drainOnce.Do(func() { close(s.drained) })
+	}
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+}
+
+// Shutdown stops the server gracefully: it closes the listeners and every
+// connection waiting for a request, lets in-flight requests finish (each
+// answered with "Connection: close"), and returns once all connections are
+// closed. When ctx ends first (or, if ctx has no deadline, after
+// Options.Grace) it closes the remaining connections and returns ctx's
+// error (context.DeadlineExceeded for the grace period). Calling Shutdown
+// more than once is safe.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.Grace)
+		defer cancel()
+	}
+	s.mu.Lock()
+	s.shutting.Store(true)
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	for c := range s.conns {
+		c.closeIfIdle()
+	}
+	empty := len(s.conns) == 0
+	s.mu.Unlock()
+	if empty {
+		s.drainOnce.Do(func() { close(s.drained) })
+	}
+
+	var err error
+	select {
+	case <-s.drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.forceClose()
+		}
+		s.mu.Unlock()
+		<-s.drained
+	}
+	s.mu.Lock()
+	if s.clock != nil {
+		s.clock.Stop()
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// draining reports whether Shutdown has begun.
+func (s *Server) draining() bool { return s.shutting.Load() }

@@ -105,7 +105,7 @@ func parseListenAddr(s string) (string, error) {
 			return "", fmt.Errorf("bad address %q: put an IPv6 address in brackets, as [::1]:2001", s)
 		}
 		if host == "" {
-			return "", fmt.Errorf("bad address %q: empty host", s)
+			break // ":port" is the same as "port"
 		}
 		if _, err := netip.ParseAddr(host); err != nil && !validHostname(host) {
 			return "", fmt.Errorf("bad address %q: %q is neither an IP address nor a host name", s, host)

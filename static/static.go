@@ -1,0 +1,178 @@
+package static
+
+import (
+	"os"
+
+	"gibbon/http1"
+)
+
+// Allow is the value of the Allow header for a static file: the methods
+// Serve answers.
+const Allow = "GET, HEAD, OPTIONS"
+
+// MaxRanges is the most byte ranges one Range header may ask for. A request
+// with more is answered with the whole file (200), as is one whose ranges
+// add up to more than the file: both are ways to make a server do much work
+// (and send many part headers) for a small request, and RFC 9110 §14.2
+// lets a server ignore such a Range.
+const MaxRanges = 16
+
+// DefaultMimeType is used when neither Options.Mime nor
+// Options.DefaultMimeType gives a type.
+const DefaultMimeType = "application/octet-stream"
+
+// Options are the static-file settings of a server or virtual host. Serve
+// only reads them; one Options may be shared by concurrent calls.
+type Options struct {
+	// IndexFiles are tried in order for a path ending in "/". Names holding
+	// a "/" (and "." and "..") are skipped.
+	IndexFiles []string
+	// Resume allows byte ranges (Range, If-Range, Accept-Ranges).
+	Resume bool
+	// SymLink allows symbolic links. When false, a link anywhere between
+	// the document root and the file (the file included) answers 403; the
+	// root itself may be a link. When true, links are followed wherever
+	// they point, even out of the document root: whoever can create a link
+	// in the document root is trusted with the files the server can read.
+	SymLink bool
+	// DefaultMimeType is the Content-Type of a file whose extension is not
+	// in Mime; "" means [DefaultMimeType].
+	DefaultMimeType string
+	// Mime maps a lower-case extension without its dot to a media type.
+	Mime map[string]string
+	// UserDir, when not "", serves "/~name/rest" from
+	// "<home of user name>/<UserDir>/rest". When "", "~" is an ordinary
+	// path byte.
+	UserDir string
+}
+
+// Request is what Serve needs from an HTTP request. The []byte fields are
+// only read, and only during the call; they may be views into a parser's
+// buffer. An empty field means the header is absent.
+type Request struct {
+	Method http1.Method
+	// Path is the raw, still percent-encoded path of the request target,
+	// without the query.
+	Path []byte
+	// Conditional and range headers, as sent.
+	IfNoneMatch, IfModifiedSince, IfRange, Range, IfMatch, IfUnmodifiedSince []byte
+}
+
+// Part is one piece of a response body: the Prefix bytes, then Length bytes
+// of Result.File starting at Offset.
+type Part struct {
+	Prefix []byte
+	Offset int64
+	Length int64
+}
+
+// Result is the answer Serve chose. The caller writes the status line and
+// headers from it, then the body: for each Part its Prefix and its file
+// bytes, then Trailer. The caller owns File and must call Close when done.
+//
+// For a status without a body, and for HEAD, File and Parts are nil. For an
+// error status (400, 403, 404, 405, 412, 500) only Status (and Allow for
+// 405) is set; the caller renders the error page.
+type Result struct {
+	// Status is the response status: 200, 206, 301, 304, 400, 403, 404,
+	// 405, 412, 416 or 500.
+	Status int
+	// Location is set for 301 (a directory named without its trailing
+	// slash): the request path as sent, with "/" appended. The caller
+	// appends the query, if any.
+	Location string
+	// Allow is set for 405 and for OPTIONS.
+	Allow string
+	// File is the open file the Parts are read from, or nil.
+	File *os.File
+	// ContentType is the Content-Type header (for multiple ranges,
+	// "multipart/byteranges; boundary=...").
+	ContentType string
+	// ContentLength is the body length: the sum of the Parts (prefixes
+	// included) and the Trailer. For HEAD it is the length a GET would
+	// send. It is 0 for 301, 304, OPTIONS and the error statuses, and
+	// must not be written for 304.
+	ContentLength int64
+	// ETag and LastModified are the validators of the file (set for 200,
+	// 206 and 304).
+	ETag         string
+	LastModified string
+	// ContentRange is set for a single-range 206 ("bytes a-b/size") and
+	// for 416 ("bytes */size").
+	ContentRange string
+	// AcceptRanges asks for "Accept-Ranges: bytes" (200 and 206 when
+	// ranges are allowed).
+	AcceptRanges bool
+	// Parts is the body: one Part with an empty Prefix for a 200 or a
+	// single-range 206, one Part per range with its part header as Prefix
+	// for multipart/byteranges. It is nil when the body is empty.
+	Parts []Part
+	// Trailer is written after the last Part: the closing boundary of a
+	// multipart body, else nil.
+	Trailer []byte
+}
+
+// Close closes File, if any. It is safe to call more than once.
+func (r *Result) Close() {
+	if r.File != nil {
+		r.File.Close()
+		r.File = nil
+	}
+}
+
+// Serve finds the file for req under root and decides the response. root
+// must be an absolute directory path; "" answers 500. Serve does no socket
+// I/O. On the usual path it makes one open and one fstat system call (plus
+// one lstat per directory level when SymLink is off).
+//
+// Allocations: the joined path string, the *os.File and its name buffer,
+// the FileInfo, the ETag and Last-Modified strings and the Parts slice;
+// error answers allocate little more than the error value of the failed
+// system call.
+func Serve(root string, req *Request, opts *Options) Result {
+	t, status := locate(root, req.Path, opts)
+	if status != 0 {
+		return Result{Status: status}
+	}
+	f, info, name, status := t.open(opts)
+	if status != 0 {
+		return Result{Status: status}
+	}
+	if info.IsDir() {
+		f.Close()
+		return redirectDir(req)
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		return Result{Status: 403}
+	}
+	switch req.Method {
+	case http1.MethodGet, http1.MethodHead:
+	case http1.MethodOptions:
+		f.Close()
+		return Result{Status: 200, Allow: Allow}
+	default:
+		f.Close()
+		return Result{Status: 405, Allow: Allow}
+	}
+	return serveFile(f, info, name, req, opts)
+}
+
+// redirectDir answers a directory named without its trailing slash.
+func redirectDir(req *Request) Result {
+	switch req.Method {
+	case http1.MethodGet, http1.MethodHead:
+	case http1.MethodOptions:
+		return Result{Status: 200, Allow: Allow}
+	default:
+		return Result{Status: 405, Allow: Allow}
+	}
+	// Keep the path as sent (percent-encoding included) but never let it
+	// begin with "//": "//evil.example/" would be a network-path reference
+	// sending the client to another host.
+	p := req.Path
+	for len(p) > 1 && p[1] == '/' {
+		p = p[1:]
+	}
+	return Result{Status: 301, Location: string(p) + "/"}
+}

@@ -134,9 +134,11 @@ func Parse(buf []byte, req *Request, lim *Limits) (n int, err error) {
 	req.Reset()
 	maxHead, maxURI, maxHeaders := lim.resolve()
 	start := skipEmptyLines(buf)
-	end := bytes.Index(buf[start:], headEnd)
+	// A head within the limit ends within buf[:maxHead]; don't look further.
+	limit := max(min(len(buf), maxHead), start)
+	end := bytes.Index(buf[start:limit], headEnd)
 	if end < 0 {
-		return 0, checkPartial(buf, start, req, maxHead, maxURI)
+		return 0, checkPartial(buf, start, limit, req, maxHead, maxURI)
 	}
 	n = start + end + len(headEnd)
 	head := buf[start:n]
@@ -165,8 +167,8 @@ func skipEmptyLines(buf []byte) int {
 // checkPartial vets an incomplete head: a complete request line is
 // validated, a target already over maxURI is 414, and a head that cannot
 // end within maxHead is 431.
-func checkPartial(buf []byte, start int, req *Request, maxHead, maxURI int) error {
-	rest := buf[start:]
+func checkPartial(buf []byte, start, limit int, req *Request, maxHead, maxURI int) error {
+	rest := buf[start:limit]
 	if lf := bytes.IndexByte(rest, '\n'); lf >= 0 {
 		if _, err := parseRequestLine(rest[:lf+1], req, maxURI); err != nil {
 			return err
@@ -202,9 +204,7 @@ func parseRequestLine(b []byte, req *Request, maxURI int) (int, error) {
 
 	i++
 	t := i
-	for i < len(b) && targetChar[b[i]] {
-		i++
-	}
+	i = scanTarget(b, i)
 	if i-t > maxURI {
 		return 0, errURITooLong
 	}
@@ -385,9 +385,7 @@ func parseFields(head []byte, pos int, req *Request, maxHeaders int) error {
 			pos++
 		}
 		vs := pos
-		for valueChar[head[pos]] {
-			pos++
-		}
+		pos = scanValue(head, pos)
 		if head[pos] != '\r' {
 			if head[pos] == '\n' {
 				return errBadLineEnd

@@ -26,8 +26,8 @@ const (
 	DefaultWorkerCapacity      = 0
 )
 
-// DefaultIndexFiles is the default of Indexfile.
-var DefaultIndexFiles = []string{"index.html", "index.htm"}
+// defaultIndexFiles is the default of Indexfile.
+var defaultIndexFiles = []string{"index.html", "index.htm"}
 
 // Listen is one listening address with its flags.
 type Listen struct {
@@ -76,7 +76,7 @@ func DefaultServer() Server {
 		KeepAliveTimeout:    DefaultKeepAliveTimeout,
 		MaxKeepAliveRequest: DefaultMaxKeepAliveRequest,
 		MaxRequestSize:      DefaultMaxRequestSize,
-		IndexFiles:          append([]string(nil), DefaultIndexFiles...),
+		IndexFiles:          append([]string(nil), defaultIndexFiles...),
 		HideVersion:         DefaultHideVersion,
 		Resume:              DefaultResume,
 		SymLink:             DefaultSymLink,

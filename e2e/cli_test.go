@@ -64,7 +64,7 @@ func TestDefaultFindsConfDir(t *testing.T) {
 		"conf/sites/default": hostConf(root, "localhost"),
 		"htdocs/hello.txt":   "wrong root\n",
 	})
-	p := start(t, dir)
+	p := start(t, dir, "-w", "2")
 	if resp, body := get(t, p, "", "/hello.txt"); resp.StatusCode != 200 || body != "hello world\n" {
 		t.Fatalf("GET /hello.txt = %d %q, want 200 from ./conf's document root", resp.StatusCode, body)
 	}
@@ -162,8 +162,13 @@ func TestMonkeyConfigDir(t *testing.T) {
     gbn      application/x-gibbon
 `,
 	})
-	if _, errOut, code := runGibbon(t, t.TempDir(), "-c", conf, "-s", "monkey.conf", "-t"); code != 0 {
+	_, errOut, code := runGibbon(t, t.TempDir(), "-c", conf, "-s", "monkey.conf", "-t")
+	if code != 0 {
 		t.Fatalf("gibbon -t on a Monkey config: exit %d, stderr:\n%s", code, errOut)
+	}
+	t.Logf("gibbon -t stderr:\n%s", errOut)
+	if !strings.Contains(errOut, "monkey.conf:17: TransportLayer") {
+		t.Errorf("gibbon -t stderr lacks the warning \"monkey.conf:17: TransportLayer: ...\":\n%s", errOut)
 	}
 	p := start(t, t.TempDir(), "--configdir", conf, "--serverconf", "monkey.conf")
 	if resp, body := get(t, p, "", "/hello.txt"); resp.StatusCode != 200 || body != "hello world\n" {

@@ -161,6 +161,9 @@ func (c *conn) fill() error {
 // handle answers the request whose head (buf[start:start+headLen]) is in
 // c.req, consuming its body, and reports whether the connection stays open.
 func (c *conn) handle(headLen int) bool {
+	if hook := c.srv.testHookHandle.Load(); hook != nil {
+		(*hook)(&c.req)
+	}
 	plan := c.srv.set.planBody(&c.req, headLen)
 	switch plan.action {
 	case bodyReject:

@@ -1,7 +1,7 @@
 // Package server wires gibbon together and drives HTTP/1.x connections:
 // listeners from the config, one goroutine per connection, virtual host
 // lookup, Redirect hosts, static files with error pages, timeouts, limits,
-// the Date header from [clock.Clock], the Server header and graceful
+// the Date header from package internal/clock, the Server header and graceful
 // shutdown.
 //
 // # Request flow

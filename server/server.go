@@ -56,6 +56,9 @@ type Server struct {
 	set  settings
 	opts Options
 
+	// testHookHandle, when set, runs before each request is handled.
+	testHookHandle atomic.Pointer[func(*http1.Request)]
+
 	// shutting is set once by Shutdown; connections read it to stop
 	// keeping alive.
 	shutting atomic.Bool
@@ -135,9 +138,11 @@ func newSettings(cfg *config.Config, vt *vhost.Table, version string) settings {
 	if version != "" && !sc.HideVersion {
 		name += "/" + version
 	}
+	// The head limit is min(MaxRequestSize, MaxHeadBytes), at least 1 KiB;
+	// a target too long for the head is refused with 414 rather than 431.
 	head := MaxHeadBytes
 	if sc.MaxRequestSize > 0 && sc.MaxRequestSize < int64(head) {
-		head = int(sc.MaxRequestSize)
+		head = max(int(sc.MaxRequestSize), 1<<10)
 	}
 	return settings{
 		vhosts: vt,
@@ -157,7 +162,7 @@ func newSettings(cfg *config.Config, vt *vhost.Table, version string) settings {
 		timeout:          positive(sc.Timeout, config.DefaultTimeout),
 		keepAliveTimeout: positive(sc.KeepAliveTimeout, config.DefaultKeepAliveTimeout),
 		maxRequestSize:   sc.MaxRequestSize,
-		limits:           http1.Limits{MaxHeaderBytes: head},
+		limits:           http1.Limits{MaxHeaderBytes: head, MaxURI: min(http1.DefaultMaxURI, head-256)},
 	}
 }
 

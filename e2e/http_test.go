@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -252,6 +253,43 @@ func TestStaticFiles(t *testing.T) {
 		_, bodies := readResponses(t, bufio.NewReader(c), "GET", 3)
 		if strings.Join(bodies, ",") != "A,BB,CCC" {
 			t.Errorf("pipelined bodies = %q, want A, BB, CCC in order", bodies)
+		}
+	})
+	t.Run("request body framing", func(t *testing.T) {
+		t.Parallel()
+		// The body of a refused POST looks like a request; it must be skipped
+		// as body, never answered, and the next request must be answered.
+		smuggled := "GET /b.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+		bodies := map[string]string{
+			"content-length": fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(smuggled), smuggled),
+			"chunked":        fmt.Sprintf("Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(smuggled), smuggled),
+		}
+		for name, body := range bodies {
+			c, err := net.Dial("tcp", p.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			req := "POST /hello.txt HTTP/1.1\r\nHost: localhost\r\n" + body +
+				"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+			if _, err := c.Write([]byte(req)); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(c)
+			resps, _ := readResponses(t, br, "POST", 1)
+			if resps[0].StatusCode != 405 {
+				t.Errorf("%s: POST /hello.txt = %d, want 405", name, resps[0].StatusCode)
+			}
+			if !resps[0].Close {
+				_, got := readResponses(t, br, "GET", 1)
+				if got[0] != "A" {
+					t.Errorf("%s: response after the POST has body %q, want \"A\" (the POST body was parsed as a request?)", name, got[0])
+				}
+			}
+			if rest, _ := io.ReadAll(br); len(rest) != 0 {
+				t.Errorf("%s: extra bytes after the responses: %q", name, rest)
+			}
+			c.Close()
 		}
 	})
 	t.Run("expect 100-continue", func(t *testing.T) {

@@ -112,8 +112,9 @@ var headEnd = []byte("\r\n\r\n")
 // does not allocate for a valid request once req.Headers has the capacity
 // for its header lines (lim may be nil for the defaults).
 //
-// Refusals: 400 for a malformed request line, method token, target or
-// version, a bare CR or bare LF, NUL or another control character (other
+// Refusals: 400 for a malformed request line, method token, target (a
+// character outside visible ASCII and obs-text, a '#', or a '%' not
+// followed by two hex digits) or version, a bare CR or bare LF, NUL or another control character (other
 // than HTAB) in a field value, an invalid field-name character, whitespace
 // between a field name and its colon, obs-fold, HTTP/0.9, an HTTP/1.1
 // request without Host, more than one Host or an invalid Host value,
@@ -273,6 +274,9 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // and, for the absolute-form, Host.
 func splitTarget(req *Request) error {
 	t := req.Target
+	if !validPercent(t) {
+		return errBadTarget
+	}
 	switch {
 	case req.Method == MethodConnect:
 		// authority-form: host:port, no path.
@@ -317,7 +321,7 @@ func splitAbsolute(req *Request, t []byte) error {
 	}
 	a := i + 3
 	j := a
-	for j < len(t) && t[j] != '/' && t[j] != '?' && t[j] != '#' {
+	for j < len(t) && t[j] != '/' && t[j] != '?' {
 		j++
 	}
 	auth := t[a:j]
@@ -339,13 +343,75 @@ func splitAbsolute(req *Request, t []byte) error {
 	return nil
 }
 
+// validHost reports whether b is empty or uri-host [ ":" port ]
+// (RFC 3986 §3.2.2): an IP literal in brackets or a reg-name (which covers
+// IPv4 addresses) with valid percent-encoding, then an optional all-digit
+// port. Userinfo is not allowed.
 func validHost(b []byte) bool {
-	for _, c := range b {
-		if !hostChar[c] {
+	if len(b) == 0 {
+		return true
+	}
+	var host, port []byte
+	if b[0] == '[' {
+		end := bytes.IndexByte(b, ']')
+		if end < 0 {
+			return false
+		}
+		host, port = b[1:end], b[end+1:]
+		for _, c := range host {
+			if !isHex(c) && c != ':' && c != '.' {
+				return false
+			}
+		}
+		if len(host) == 0 {
+			return false
+		}
+	} else {
+		host, port = b, nil
+		if i := bytes.IndexByte(b, ':'); i >= 0 {
+			host, port = b[:i], b[i:]
+		}
+		for _, c := range host {
+			if !hostChar[c] || c == ':' || c == '[' || c == ']' {
+				return false
+			}
+		}
+		if len(host) == 0 || !validPercent(host) {
+			return false
+		}
+	}
+	if len(port) == 0 {
+		return true
+	}
+	if port[0] != ':' {
+		return false
+	}
+	for _, c := range port[1:] {
+		if !isDigit(c) {
 			return false
 		}
 	}
 	return true
+}
+
+// validPercent reports whether every '%' in b starts a pct-encoded triplet
+// ("%" HEXDIG HEXDIG, RFC 3986 §2.1).
+func validPercent(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '%')
+		if i < 0 {
+			return true
+		}
+		if len(b)-i < 3 || !isHex(b[i+1]) || !isHex(b[i+2]) {
+			return false
+		}
+		b = b[i+3:]
+	}
+}
+
+func isHex(c byte) bool {
+	_, ok := unhex(c)
+	return ok
 }
 
 // fieldState carries what parseFields learns across header lines.

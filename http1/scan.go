@@ -44,7 +44,7 @@ func scanTarget(b []byte, i int) int {
 	for {
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
-			if hasLess(x, 0x21) || hasByte(x, 0x7f) {
+			if hasLess(x, 0x21) || hasByte(x, 0x7f) || hasByte(x, '#') {
 				break
 			}
 			i += 8

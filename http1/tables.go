@@ -13,10 +13,11 @@ var (
 	valueChar = makeTable(func(c byte) bool {
 		return c == '\t' || c >= ' ' && c != 0x7f
 	})
-	// targetChar: bytes allowed in a request-target: visible ASCII, plus
-	// bytes >= 0x80 (raw UTF-8 is tolerated, as nginx and net/http do).
+	// targetChar: bytes allowed in a request-target: visible ASCII except
+	// '#' (a fragment is never sent, RFC 9112 §3.2), plus bytes >= 0x80
+	// (raw UTF-8 is tolerated, as nginx and net/http do).
 	targetChar = makeTable(func(c byte) bool {
-		return c > ' ' && c != 0x7f
+		return c > ' ' && c != 0x7f && c != '#'
 	})
 	// hostChar: reg-name, IP literal and port characters (RFC 3986 §3.2.2).
 	// Excludes '@' (userinfo), '/', '\\', whitespace and controls.

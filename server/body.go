@@ -40,14 +40,15 @@ type bodyPlan struct {
 // planBody decides what to do with the body of req, whose head was
 // headLen bytes. The static handler never uses a body, but it must be
 // consumed to keep the connection in step:
-//   - an Expect other than 100-continue → 417 without reading;
+//   - an Expect other than 100-continue in an HTTP/1.1 request → 417
+//     without reading (HTTP/1.0 expectations are ignored, RFC 9110 §10.1.1);
 //   - head + Content-Length over MaxRequestSize → 413 without reading (and
 //     without "100 Continue");
 //   - otherwise the body is read and discarded, after "100 Continue" when
 //     an HTTP/1.1 client asked for it. A chunked body is bounded by the
 //     same budget while it is read.
 func (s *settings) planBody(req *http1.Request, headLen int) bodyPlan {
-	if !req.Expect100 && len(req.Header("Expect")) > 0 {
+	if req.Version == http1.Version11 && !req.Expect100 && len(req.Header("Expect")) > 0 {
 		return bodyPlan{action: bodyReject, status: 417}
 	}
 	if !req.HasBody() {

@@ -28,8 +28,10 @@
 //
 // # Limits and timeouts
 //
-// The request head is limited to min(MaxRequestSize, [MaxHeadBytes]); the
-// head plus a body to MaxRequestSize (413). A new connection must send its
+// The request head is limited to min(MaxRequestSize, [MaxHeadBytes]) (at
+// least 1 KiB; over it: 431), its target to 256 bytes less (414, or
+// http1.DefaultMaxURI if smaller); the head plus a body to MaxRequestSize
+// (413). A new connection must send its
 // first request within Timeout, a keep-alive connection its next one
 // within KeepAliveTimeout; once a head has begun it must be complete within
 // Timeout; each body read and each write (each sendfile chunk of 1 MiB)

@@ -138,6 +138,8 @@ func TestPlanBody(t *testing.T) {
 		{"continue", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", bodyPlan{action: bodyDiscard, sendContinue: true, budget: -2}},
 		{"continue over", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 99\r\n\r\n", bodyPlan{action: bodyReject, status: 413}},
 		{"expectation", "POST / HTTP/1.1\r\nHost: a\r\nExpect: x\r\nContent-Length: 1\r\n\r\n", bodyPlan{action: bodyReject, status: 417}},
+		{"http/1.0 expectation ignored", "GET / HTTP/1.0\r\nExpect: x\r\n\r\n", bodyPlan{action: bodyNone}},
+		{"http/1.0 continue ignored", "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", bodyPlan{action: bodyDiscard, budget: -2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -220,6 +220,7 @@ type WorkerStats struct {
 	Closed    uint64 // connections closed on this loop (any reason)
 	HandedOff uint64 // connections given to the hand-off callback
 	Timeouts  uint64 // connections closed by a timer
+	Stalls    uint64 // times output waited for EPOLLOUT (the socket was full)
 }
 
 // normalize fills in defaults.

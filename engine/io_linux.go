@@ -134,6 +134,7 @@ func (w *worker) awaitWritable(c *Conn, progress bool) {
 		}
 		c.blocked = true
 		progress = true
+		w.stats.stalls.Add(1)
 	}
 	if progress || !c.timer.armed {
 		w.arm(c, TimeoutWrite)

@@ -11,6 +11,7 @@ type workerStats struct {
 	closed    atomic.Uint64
 	handedOff atomic.Uint64
 	timeouts  atomic.Uint64
+	stalls    atomic.Uint64
 }
 
 func (s *workerStats) snapshot(worker int) WorkerStats {
@@ -22,5 +23,6 @@ func (s *workerStats) snapshot(worker int) WorkerStats {
 		Closed:    s.closed.Load(),
 		HandedOff: s.handedOff.Load(),
 		Timeouts:  s.timeouts.Load(),
+		Stalls:    s.stalls.Load(),
 	}
 }

@@ -19,9 +19,9 @@ type worker struct {
 	proto Protocol
 
 	// shared with other goroutines
-	poll  *poller      // wake() from any goroutine
-	inbox *inbox       // fair mode: pushed by the acceptor
-	stats workerStats  // atomics
+	poll  *poller     // wake() from any goroutine
+	inbox *inbox      // fair mode: pushed by the acceptor
+	stats workerStats // atomics
 
 	// owned by the loop
 	listeners []int // reuseport mode: this worker's sockets, by address index

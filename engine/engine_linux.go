@@ -84,7 +84,11 @@ func New(cfg Config, p Protocol, onHandoff func(Detached)) (*Engine, error) {
 }
 
 // Config returns the configuration in effect, defaults filled in.
-func (e *Engine) Config() Config { return e.cfg }
+func (e *Engine) Config() Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cfg
+}
 
 // Listen binds the addresses ("host:port"; port 0 picks a free port) before
 // Serve, so the caller can drop privileges afterwards. In reuseport mode
@@ -201,21 +205,26 @@ func (e *Engine) Serve() error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(e.workers)+1)
 	if acc != nil {
-		wg.Go(func() { errs[len(e.workers)] = acc.run() })
+		wg.Go(func() { errs[len(e.workers)] = e.stopOnError(acc.run()) })
 	}
 	for i, w := range e.workers {
-		wg.Go(func() {
-			errs[i] = w.run()
-			if errs[i] != nil { // a broken loop stops the engine
-				e.draining.Store(true)
-				e.force.Store(true)
-				e.wakeAll()
-			}
-		})
+		wg.Go(func() { errs[i] = e.stopOnError(w.run()) })
 	}
 	wg.Wait()
 	close(e.done)
 	return errors.Join(append(errs, err)...)
+}
+
+// stopOnError stops the whole engine at once when a loop fails (epoll
+// itself broke), so that Serve returns the error.
+func (e *Engine) stopOnError(err error) error {
+	if err != nil {
+		e.log.Error("engine: loop failed", slog.Any("err", err))
+		e.draining.Store(true)
+		e.force.Store(true)
+		e.wakeAll()
+	}
+	return err
 }
 
 // assignListeners gives each worker its sockets (reuseport) or builds the

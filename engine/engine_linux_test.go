@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,6 +204,7 @@ func TestTimeouts(t *testing.T) {
 		{"silent new connection", TimeoutRead, func(c *client) {}},
 		{"partial request", TimeoutRead, func(c *client) { c.send("no newline yet") }},
 		{"keep-alive idle", TimeoutIdle, func(c *client) { c.roundTrip("x\n") }},
+		{"request in progress", TimeoutRead, func(c *client) { c.send("more\n") }},
 		{"reader stalls", TimeoutWrite, func(c *client) { c.send("big\n") }},
 	}
 	for _, tt := range tests {
@@ -434,5 +436,68 @@ func TestCapacityFromRlimit(t *testing.T) {
 	}
 	if got := capacityFor(10, 4); got < 1 {
 		t.Fatalf("capacityFor small = %d", got)
+	}
+}
+
+// Output queued before a Handoff is flushed first; the goroutine's reply
+// comes after it.
+func TestHandoffAfterOutputDrains(t *testing.T) {
+	t.Parallel()
+	p := newLineProto()
+	p.big = make([]byte, 8<<20)
+	rand.Read(p.big)
+	onHandoff := func(d Detached) {
+		defer d.Conn.Close()
+		io.WriteString(d.Conn, "handed\n")
+	}
+	e, addr := start(t, testConfig(1, Reuseport), p, onHandoff)
+	c := dial(t, addr)
+	c.send("big\nhandoff\n")
+	eventually(t, 5*time.Second, "the output to stall", func() bool { return totalStats(e).Stalls > 0 })
+	got := make([]byte, len(p.big))
+	if _, err := io.ReadFull(c.r, got); err != nil || !bytes.Equal(got, p.big) {
+		t.Fatalf("queued output: %v", err)
+	}
+	if l := c.line(); l != "handed\n" {
+		t.Fatalf("after hand-off: %q", l)
+	}
+}
+
+// A protocol that refuses a connection in OnOpen gets no OnClose for it.
+func TestOnOpenRefuses(t *testing.T) {
+	t.Parallel()
+	p := newLineProto()
+	p.reject = true
+	e, addr := start(t, testConfig(1, Fair), p, nil)
+	c := dial(t, addr)
+	c.send("x\n")
+	c.expectClosed(2 * time.Second)
+	eventually(t, 2*time.Second, "stats", func() bool {
+		s := totalStats(e)
+		return s.Accepted == 1 && s.Closed == 1 && s.Active == 0
+	})
+	select {
+	case ev := <-p.closes:
+		t.Fatalf("OnClose for a refused connection: %+v", ev)
+	default:
+	}
+}
+
+// A wildcard address listens on IPv4 and, where it exists, IPv6.
+func TestListenWildcardDualStack(t *testing.T) {
+	t.Parallel()
+	_, addr := startOn(t, ":0", Config{Workers: 1, DeferAccept: -1}, newLineProto(), nil)
+	_, port, _ := net.SplitHostPort(addr)
+	hosts := []string{"127.0.0.1"}
+	if ipv6Available() {
+		if ln, err := net.Listen("tcp", "[::1]:0"); err == nil {
+			ln.Close()
+			hosts = append(hosts, "::1")
+		}
+	}
+	for _, h := range hosts {
+		if got := dial(t, net.JoinHostPort(h, port)).roundTrip("hi\n"); got != "hi\n" {
+			t.Fatalf("%s: got %q", h, got)
+		}
 	}
 }

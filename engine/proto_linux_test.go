@@ -20,6 +20,7 @@ import (
 //	file     → "FILE\n" then the file (SendFile)
 //	handoff  → Handoff (the callback gets the rest of the input)
 //	worker   → the worker's index
+//	more     → nothing, but the request is still in progress (SetTimeout)
 //	anything → echoed
 //
 // A line starting with "GET " is the benchmark's request: the input up to
@@ -29,6 +30,7 @@ type lineProto struct {
 	file     *os.File
 	fileSize int64
 	released atomic.Int64
+	reject   bool // OnOpen refuses every connection
 	closes   chan closeEvent
 }
 
@@ -41,7 +43,7 @@ var httpResponse = []byte("HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type
 
 func newLineProto() *lineProto { return &lineProto{closes: make(chan closeEvent, 1024)} }
 
-func (p *lineProto) OnOpen(c *Conn) bool { return true }
+func (p *lineProto) OnOpen(c *Conn) bool { return !p.reject }
 
 func (p *lineProto) OnData(c *Conn, in []byte) (int, Action) {
 	if bytes.HasPrefix(in, []byte("GET ")) {
@@ -68,6 +70,8 @@ func (p *lineProto) OnData(c *Conn, in []byte) (int, Action) {
 		c.SendFile(p.file, 0, p.fileSize, p.release)
 	case "handoff":
 		return n, Handoff
+	case "more":
+		c.SetTimeout(TimeoutRead)
 	case "worker":
 		c.Write(strconv.AppendInt(nil, int64(c.Worker()), 10))
 		c.WriteString("\n")
@@ -108,13 +112,18 @@ func testConfig(workers int, b Balancing) Config {
 
 // start runs an engine on 127.0.0.1:0 and shuts it down at the end of the
 // test; Serve must return nil.
-func start(t *testing.T, cfg Config, p Protocol, onHandoff func(Detached)) (*Engine, string) {
+func start(t testing.TB, cfg Config, p Protocol, onHandoff func(Detached)) (*Engine, string) {
+	t.Helper()
+	return startOn(t, "127.0.0.1:0", cfg, p, onHandoff)
+}
+
+func startOn(t testing.TB, listen string, cfg Config, p Protocol, onHandoff func(Detached)) (*Engine, string) {
 	t.Helper()
 	e, err := New(cfg, p, onHandoff)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Listen("127.0.0.1:0"); err != nil {
+	if err := e.Listen(listen); err != nil {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)

@@ -109,7 +109,9 @@ func (w *worker) dispatch(n int) {
 		case ev.Fd == tokenWake:
 			w.onWake()
 		default:
-			w.acceptFrom(w.listeners[tokenListener0-ev.Fd])
+			if i := int(tokenListener0 - ev.Fd); i < len(w.listeners) {
+				w.acceptFrom(w.listeners[i])
+			}
 		}
 	}
 }

@@ -17,6 +17,7 @@ type acceptor struct {
 	poll      *poller
 	listeners []int
 	spare     spareFD
+	abuf      acceptBuf
 	next      int // where leastLoaded starts scanning
 }
 
@@ -66,7 +67,7 @@ func (a *acceptor) run() error {
 
 func (a *acceptor) acceptFrom(lfd int) {
 	for range acceptBatch {
-		fd, raddr, err := accept(lfd)
+		fd, raddr, err := a.abuf.accept(lfd)
 		if err == nil {
 			a.assign(fd, raddr)
 			continue

@@ -128,3 +128,51 @@ func BenchmarkLoopPath(b *testing.B) {
 		h.request(b)
 	}
 }
+
+// Accepting a connection allocates nothing once the worker's slab has a
+// free Conn (the issue allows one): the peer address lands in the worker's
+// accept buffer and the buffers come from the pools.
+func TestAcceptDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	e, err := New(testConfig(1, Reuseport), newLineProto(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Shutdown(context.Background())
+	lfd, err := listenTCP(netip.MustParseAddrPort("127.0.0.1:0"), false, listenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	bound, err := boundAddr(lfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa := &unix.SockaddrInet4{Port: int(bound.Port()), Addr: bound.Addr().As4()}
+	w := e.workers[0]
+	cycle := func() {
+		cfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Connect(cfd, sa); err != nil {
+			t.Fatal(err)
+		}
+		w.acceptFrom(lfd)
+		for _, c := range w.conns.conns {
+			if c.state != stateFree {
+				w.closeConn(c, nil)
+			}
+		}
+		unix.Close(cfd)
+	}
+	cycle()
+	if allocs := testing.AllocsPerRun(200, cycle); allocs != 0 {
+		t.Fatalf("%v allocations per accepted connection", allocs)
+	}
+	if s := w.stats.snapshot(0); s.Accepted != 202 || s.Active != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}

@@ -49,11 +49,16 @@
 //     context. From then on the callback's goroutine owns the connection and
 //     must close it; the engine forgets it (no OnClose, no Shutdown wait).
 //
+// A panic in a Protocol callback is not recovered: it ends the process, as
+// it would in any goroutine. The protocol recovers at its own boundary.
+//
 // # Memory
 //
-// Conn structs come from a per-worker slab (one allocation per 64
-// connections) and are recycled, so accepting costs one allocation (the
-// kernel address from accept4). An idle keep-alive connection holds no
+// Conn structs (152 bytes) come from a per-worker slab (one allocation per
+// 64 connections) and are recycled, and accept4 writes the peer address
+// into a per-loop buffer, so accepting a connection allocates nothing in
+// the steady state. (Passing that buffer to the system call is the
+// engine's one use of unsafe, in accept_linux.go.) An idle keep-alive connection holds no
 // buffer: reads land in the worker's scratch buffer, and only an incomplete
 // request's bytes are copied to a pooled per-connection buffer. Output
 // queues come from a per-worker pool and go back when flushed. A

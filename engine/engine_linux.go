@@ -240,8 +240,13 @@ func (e *Engine) assignListeners() (*acceptor, error) {
 		return nil, nil
 	}
 	var fds []int
-	for _, ls := range e.listeners {
+	for i := range e.listeners {
+		ls := &e.listeners[i]
 		fds = append(fds, ls.fds[0])
+		for _, fd := range ls.fds[1:] { // bound before a fallback to fair
+			unix.Close(fd)
+		}
+		ls.fds = ls.fds[:1]
 	}
 	acc, err := newAcceptor(e, fds)
 	if err != nil {

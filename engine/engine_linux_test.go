@@ -496,8 +496,9 @@ func TestListenWildcardDualStack(t *testing.T) {
 		}
 	}
 	for _, h := range hosts {
-		if got := dial(t, net.JoinHostPort(h, port)).roundTrip("hi\n"); got != "hi\n" {
-			t.Fatalf("%s: got %q", h, got)
+		c := dial(t, net.JoinHostPort(h, port))
+		if got, want := c.roundTrip("addr\n"), c.LocalAddr().String()+"\n"; got != want {
+			t.Fatalf("%s: peer address %q, want %q", h, got, want)
 		}
 	}
 }

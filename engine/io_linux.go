@@ -55,8 +55,8 @@ func (w *worker) read(c *Conn) ([]byte, error) {
 // deliver gives in to the protocol, again and again while it consumes
 // whole requests and wants to go on, and returns what is left.
 func (w *worker) deliver(c *Conn, in []byte) ([]byte, Action) {
-	c.wantRead = false
 	for {
+		c.wantRead = false
 		n, act := w.proto.OnData(c, in)
 		if n < 0 || n > len(in) {
 			panic(fmt.Sprintf("engine: OnData consumed %d of %d bytes", n, len(in)))

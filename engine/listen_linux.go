@@ -140,21 +140,11 @@ func addrPortOf(sa unix.Sockaddr) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// accept takes one connection from listener lfd, non-blocking and
-// close-on-exec. It allocates once, for the kernel's address.
-func accept(lfd int) (int, netip.AddrPort, error) {
-	fd, sa, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-	if err != nil {
-		return -1, netip.AddrPort{}, err
-	}
-	return fd, addrPortOf(sa), nil
-}
-
 // acceptBatch bounds the connections taken per listener wake-up, so one busy
 // listener cannot starve the loop's other connections.
 const acceptBatch = 64
 
-// acceptErr classifies an accept error: retry (the next connection may
+// acceptResult classifies an accept error: retry (the next connection may
 // work), shed (out of descriptors: drop one pending connection), or stop.
 type acceptResult uint8
 

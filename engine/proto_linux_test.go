@@ -20,6 +20,7 @@ import (
 //	file     → "FILE\n" then the file (SendFile)
 //	handoff  → Handoff (the callback gets the rest of the input)
 //	worker   → the worker's index
+//	addr     → the peer's address as the engine saw it
 //	more     → nothing, but the request is still in progress (SetTimeout)
 //	anything → echoed
 //
@@ -72,6 +73,9 @@ func (p *lineProto) OnData(c *Conn, in []byte) (int, Action) {
 		return n, Handoff
 	case "more":
 		c.SetTimeout(TimeoutRead)
+	case "addr":
+		c.WriteString(c.RemoteAddr().String())
+		c.WriteString("\n")
 	case "worker":
 		c.Write(strconv.AppendInt(nil, int64(c.Worker()), 10))
 		c.WriteString("\n")

@@ -31,6 +31,7 @@ type worker struct {
 	scratch   []byte   // every read lands here first
 	iov       [][]byte // writev scratch
 	spare     spareFD
+	abuf      acceptBuf
 	seq       uint64 // connection counter, for IDs
 	ticks     [TimeoutWrite + 1]int64
 	draining  bool
@@ -153,7 +154,7 @@ func (w *worker) onWake() {
 // listener (reuseport mode).
 func (w *worker) acceptFrom(lfd int) {
 	for range acceptBatch {
-		fd, raddr, err := accept(lfd)
+		fd, raddr, err := w.abuf.accept(lfd)
 		if err != nil {
 			if !w.acceptFailed(lfd, err) {
 				return

@@ -497,7 +497,7 @@ func TestListenWildcardDualStack(t *testing.T) {
 	}
 	for _, h := range hosts {
 		c := dial(t, net.JoinHostPort(h, port))
-		if got, want := c.roundTrip("addr\n"), c.LocalAddr().String()+"\n"; got != want {
+		if got, want := c.roundTrip("addr\n"), c.LocalAddr().String()+" "+c.RemoteAddr().String()+"\n"; got != want {
 			t.Fatalf("%s: peer address %q, want %q", h, got, want)
 		}
 	}

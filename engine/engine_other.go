@@ -41,5 +41,8 @@ func (e *Engine) Serve() error { return ErrUnsupported }
 // Shutdown returns nil.
 func (e *Engine) Shutdown(ctx context.Context) error { return nil }
 
+// LocalAddr returns nil on this system.
+func (c *Conn) LocalAddr() net.Addr { return nil }
+
 // Stats returns nil.
 func (e *Engine) Stats() []WorkerStats { return nil }

@@ -20,7 +20,7 @@ import (
 //	file     → "FILE\n" then the file (SendFile)
 //	handoff  → Handoff (the callback gets the rest of the input)
 //	worker   → the worker's index
-//	addr     → the peer's address as the engine saw it
+//	addr     → the peer's and the local address as the engine sees them
 //	more     → nothing, but the request is still in progress (SetTimeout)
 //	anything → echoed
 //
@@ -75,6 +75,8 @@ func (p *lineProto) OnData(c *Conn, in []byte) (int, Action) {
 		c.SetTimeout(TimeoutRead)
 	case "addr":
 		c.WriteString(c.RemoteAddr().String())
+		c.WriteString(" ")
+		c.WriteString(c.LocalAddr().String())
 		c.WriteString("\n")
 	case "worker":
 		c.Write(strconv.AppendInt(nil, int64(c.Worker()), 10))

@@ -15,7 +15,8 @@ const (
 	DefaultWriteTimeout = 15 * time.Second
 	DefaultDeferAccept  = 1 * time.Second
 	// MaxInput is how many unconsumed input bytes a connection may hold. A
-	// protocol that leaves this much unconsumed is closed with ErrInputTooLarge.
+	// connection whose protocol leaves more unconsumed is closed with
+	// ErrInputTooLarge. One read brings at most 64 KiB more.
 	MaxInput = 64 << 10
 )
 
@@ -145,7 +146,8 @@ type Config struct {
 	Balancing Balancing
 	// Capacity is the maximum number of connections per worker (Monkey's
 	// WorkerCapacity). A connection accepted past it is closed at once and
-	// counted in WorkerStats.Rejected. 0 derives it from RLIMIT_NOFILE.
+	// counted in WorkerStats.Rejected. 0 derives it from RLIMIT_NOFILE (after
+	// New raises it to the hard limit): (limit − 256) / Workers.
 	Capacity int
 	// ReadTimeout bounds the wait for the rest of a started request (and for
 	// the first bytes of a new connection). 0 → DefaultReadTimeout; < 0 → none.

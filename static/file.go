@@ -1,49 +1,82 @@
 package static
 
 import (
-	"os"
 	"strings"
 
 	"gibbon/http1"
 )
 
-// serveFile answers a GET or HEAD for the open regular file f.
-func serveFile(f *os.File, info os.FileInfo, name string, req *Request, opts *Options) Result {
-	size := info.Size()
-	mtime := info.ModTime()
-	secs := mtime.Unix()
+// fileMeta is what answering a GET or HEAD needs to know about a regular
+// file. Its strings are computed once: per request by Serve, per entry by
+// a Cache.
+type fileMeta struct {
+	size    int64
+	secs    int64 // modification time in whole seconds, the precision of HTTP dates
+	etag    string
+	lastMod string
+	ctype   string
+	// whole is the body of a 200, one Part covering the file, shared by
+	// every Result made from this fileMeta; nil makes respond allocate one.
+	whole []Part
+}
+
+// newFileMeta describes the regular file name whose status is st.
+func newFileMeta(st *fileStat, name string, opts *Options) fileMeta {
+	return fileMeta{
+		size:    st.size,
+		secs:    st.mtime.Unix(),
+		etag:    makeETag(st.mtime, st.size),
+		lastMod: formatHTTPDate(st.mtime),
+		ctype:   mimeType(name, opts),
+	}
+}
+
+// respond answers a GET or HEAD for the file m describes. The Result has
+// no File: the caller attaches the file when Parts is not nil (a body is
+// to be sent), and otherwise does not need it.
+func (m *fileMeta) respond(req *Request, opts *Options) Result {
 	res := Result{
 		Status:        200,
-		File:          f,
-		ContentType:   mimeType(name, opts),
-		ContentLength: size,
-		ETag:          makeETag(mtime, size),
-		LastModified:  formatHTTPDate(mtime),
+		ContentType:   m.ctype,
+		ContentLength: m.size,
+		ETag:          m.etag,
+		LastModified:  m.lastMod,
 		AcceptRanges:  opts.Resume,
 	}
-	switch preconditions(req, res.ETag, secs) {
+	switch preconditions(req, m.etag, m.secs) {
 	case 304:
-		res.Close()
-		return Result{Status: 304, ETag: res.ETag, LastModified: res.LastModified}
+		return Result{Status: 304, ETag: m.etag, LastModified: m.lastMod}
 	case 412:
-		res.Close()
 		return Result{Status: 412}
 	}
 	if req.Method == http1.MethodHead {
-		res.Close() // no body: the caller sends only the headers
-		return res
+		return res // no body: the caller sends only the headers
 	}
-	if opts.Resume && len(req.Range) > 0 && ifRangeMatches(req.IfRange, res.ETag, secs) {
-		if res = applyRange(res, req.Range, size); res.Status != 200 {
+	if opts.Resume && len(req.Range) > 0 && ifRangeMatches(req.IfRange, m.etag, m.secs) {
+		if res = applyRange(res, req.Range, m.size); res.Status != 200 {
 			return res
 		}
 	}
-	if size == 0 {
-		res.Close()
+	if m.size == 0 {
 		return res
 	}
-	res.Parts = []Part{{Offset: 0, Length: size}}
+	res.Parts = m.whole
+	if res.Parts == nil {
+		res.Parts = []Part{{Offset: 0, Length: m.size}}
+	}
 	return res
+}
+
+// methodAllowed reports whether method may fetch an existing file or
+// directory; when it may not, res is the answer (OPTIONS 200 or 405).
+func methodAllowed(method http1.Method) (res Result, ok bool) {
+	switch method {
+	case http1.MethodGet, http1.MethodHead:
+		return Result{}, true
+	case http1.MethodOptions:
+		return Result{Status: 200, Allow: Allow}, false
+	}
+	return Result{Status: 405, Allow: Allow}, false
 }
 
 // mimeType returns the media type for the file name by its extension

@@ -143,7 +143,6 @@ func applyRange(res Result, v []byte, size int64) Result {
 		return res
 	}
 	if n == 0 {
-		res.Close()
 		return Result{Status: 416, ContentRange: "bytes */" + strconv.FormatInt(size, 10)}
 	}
 	var total int64

@@ -6,6 +6,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -34,11 +35,7 @@ func locate(root string, raw []byte, opts *Options) (target, int) {
 	if root == "" {
 		return target{}, 500
 	}
-	if root != "/" {
-		root = strings.TrimSuffix(root, "/")
-	} else {
-		root = ""
-	}
+	root = trimRoot(root)
 	var stack [1024]byte
 	buf := append(stack[:0], root...)
 	buf, status := appendClean(buf, raw)
@@ -79,74 +76,115 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// open opens the target. For a directory path it opens the first index
-// file that exists; name is the path of the file opened. The returned info
-// is a directory only for a path without a trailing slash.
-func (t *target) open(opts *Options) (*os.File, os.FileInfo, string, int) {
+// open opens the target and fstats it into st. For a directory path it
+// opens the first index file that exists; name is the path of the file
+// opened. st is a directory only for a path without a trailing slash.
+func (t *target) open(opts *Options, st *fileStat) (f *os.File, name string, status int) {
 	if !opts.SymLink {
 		if status := checkLinks(t.path, t.rootLen); status != 0 {
-			return nil, nil, "", status
+			return nil, "", status
 		}
 	}
 	if t.dir() {
-		return t.openIndex(opts)
+		return t.openIndex(opts, st)
 	}
-	f, info, err := openFile(t.path, !opts.SymLink && len(t.path) > t.rootLen)
+	f, err := openFile(t.path, t.noFollow(opts), st)
 	if err != nil {
-		return nil, nil, "", errStatus(err)
+		return nil, "", errStatus(err)
 	}
-	return f, info, t.path, 0
+	return f, t.path, 0
+}
+
+// noFollow reports whether a symbolic link as the last component of
+// t.path must be refused. Index files (below t.path) are always refused
+// when SymLink is off.
+func (t *target) noFollow(opts *Options) bool {
+	return !opts.SymLink && len(t.path) > t.rootLen
 }
 
 // openIndex opens the first index file of the directory t.path. A
 // directory without one answers 403; a missing one 404.
-func (t *target) openIndex(opts *Options) (*os.File, os.FileInfo, string, int) {
+func (t *target) openIndex(opts *Options, st *fileStat) (*os.File, string, int) {
 	for _, idx := range opts.IndexFiles {
-		if idx == "" || idx == "." || idx == ".." || strings.ContainsAny(idx, "/\x00") {
+		if !validIndex(idx) {
 			continue
 		}
 		name := t.path + idx
-		f, info, err := openFile(name, !opts.SymLink)
+		f, err := openFile(name, !opts.SymLink, st)
 		switch {
 		case errors.Is(err, syscall.ENOENT):
 			continue
 		case err != nil:
 			// ENOTDIR: t.path names a file, not a directory (404).
-			return nil, nil, "", errStatus(err)
-		case info.IsDir():
+			return nil, "", errStatus(err)
+		case st.isDir():
 			f.Close()
 			continue
 		}
-		return f, info, name, 0
+		return f, name, 0
 	}
-	info, err := os.Stat(t.path)
-	switch {
-	case err != nil:
-		return nil, nil, "", errStatus(err)
-	case !info.IsDir():
-		return nil, nil, "", 404
-	}
-	return nil, nil, "", 403
+	return nil, "", t.noIndex()
 }
 
-// openFile opens name for reading and fstats it. O_NONBLOCK keeps a FIFO
-// from blocking the open (reads of regular files ignore it); with noFollow
-// a symbolic link as the last component answers 403.
-func openFile(name string, noFollow bool) (*os.File, os.FileInfo, error) {
+// noIndex is the status for the directory path t.path when none of its
+// index files exists: 403 for a directory, 404 for anything else.
+func (t *target) noIndex() int {
+	var st fileStat
+	if err := statPath(t.path, true, &st); err != nil {
+		return errStatus(err)
+	}
+	if !st.isDir() {
+		return 404
+	}
+	return 403
+}
+
+// validIndex reports whether an index file name may be tried: not empty,
+// not "." or "..", and without "/" or NUL.
+func validIndex(idx string) bool {
+	return idx != "" && idx != "." && idx != ".." && !strings.ContainsAny(idx, "/\x00")
+}
+
+// noatimeDenied is set once an open with O_NOATIME has failed with EPERM:
+// the process may use O_NOATIME only on files it owns unless it has
+// CAP_FOWNER, and a server whose files belong to another user would
+// otherwise pay a failed open(2) for every file. It is a fact about the
+// process's credentials, shared by every server in it, and only ever goes
+// from false to true.
+var noatimeDenied atomic.Bool
+
+// openFile opens name for reading and fstats it into st. O_NONBLOCK keeps
+// a FIFO from blocking the open (reads of regular files ignore it); with
+// noFollow a symbolic link as the last component answers 403. The file is
+// opened with O_NOATIME, so that serving it does not write its access
+// time, unless the kernel refuses (see noatimeDenied).
+func openFile(name string, noFollow bool, st *fileStat) (*os.File, error) {
 	flag := os.O_RDONLY | syscall.O_NONBLOCK
 	if noFollow {
 		flag |= syscall.O_NOFOLLOW
 	}
-	f, err := os.OpenFile(name, flag, 0)
+	f, err := openNoATime(name, flag)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	info, err := f.Stat()
-	if err != nil {
+	if err := fstatFile(f, st); err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return f, info, nil
+	return f, nil
+}
+
+// openNoATime opens name with flag and O_NOATIME, falling back to flag
+// alone when O_NOATIME is not permitted.
+func openNoATime(name string, flag int) (*os.File, error) {
+	if oNoATime != 0 && !noatimeDenied.Load() {
+		f, err := os.OpenFile(name, flag|oNoATime, 0)
+		if !errors.Is(err, syscall.EPERM) {
+			return f, err
+		}
+		noatimeDenied.Store(true)
+	}
+	return os.OpenFile(name, flag, 0)
 }
 
 // checkLinks answers 403 if a directory between path[:rootLen] and the last
@@ -157,7 +195,7 @@ func openFile(name string, noFollow bool) (*os.File, os.FileInfo, error) {
 // who can rename directories inside the document root while the server runs
 // could swap a checked directory for a link in between. Protecting against
 // that needs openat2(RESOLVE_NO_SYMLINKS) from an open root descriptor,
-// which belongs with the open-file cache.
+// which a later change may bring to both Serve and Cache.
 func checkLinks(path string, rootLen int) int {
 	var st syscall.Stat_t
 	for i := rootLen + 1; i < len(path); i++ {

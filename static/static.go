@@ -66,9 +66,16 @@ type Part struct {
 	Length int64
 }
 
-// Result is the answer Serve chose. The caller writes the status line and
-// headers from it, then the body: for each Part its Prefix and its file
-// bytes, then Trailer. The caller owns File and must call Close when done.
+// Result is the answer Serve (or [Cache.Serve]) chose. The caller writes
+// the status line and headers from it, then the body: for each Part its
+// Prefix and its file bytes, then Trailer.
+//
+// File is set exactly when Parts is not nil. The caller owns the Result's
+// hold on File and must give it back once the body is sent or abandoned,
+// with Close (or, for a Cache's Result, [Cache.ReleaseFile]). From Serve
+// the file is the Result's own; from a Cache it is shared with the cache
+// and with other Results: never close it directly, seek it or change it.
+// Parts, Prefix and Trailer are read-only (a Cache's Parts are shared).
 //
 // For a status without a body, and for HEAD, File and Parts are nil. For an
 // error status (400, 403, 404, 405, 412, 500) only Status (and Allow for
@@ -110,10 +117,24 @@ type Result struct {
 	// Trailer is written after the last Part: the closing boundary of a
 	// multipart body, else nil.
 	Trailer []byte
+
+	// ent is the Cache entry whose file File is, holding one reference,
+	// or nil when File (if any) belongs to the Result.
+	ent *entry
 }
 
-// Close closes File, if any. It is safe to call more than once.
+// Close releases File, if any: it closes a file Serve opened, and gives
+// back the reference to a file shared by a [Cache] (which closes it only
+// once its entry is gone and no Result refers to it). It is safe to call
+// more than once on the same Result, but a Result's reference must be
+// released once in all: by Close on one copy of the Result, or by
+// [Cache.ReleaseFile], not both.
 func (r *Result) Close() {
+	if r.ent != nil {
+		r.ent.cache.release(r.ent)
+		r.ent, r.File = nil, nil
+		return
+	}
 	if r.File != nil {
 		r.File.Close()
 		r.File = nil
@@ -122,16 +143,17 @@ func (r *Result) Close() {
 
 // Serve finds the file for req under root and decides the response. root
 // should be an absolute directory path; "" answers 500. Serve does no socket
-// I/O and is safe for concurrent use.
+// I/O and is safe for concurrent use. A [Cache] answers the same way from
+// open files kept between requests.
 //
-// Cost: on the usual path one open and one fstat system call (the os
-// package adds one epoll_ctl, which fails for a regular file and leaves it
-// out of the poller), plus one lstat per directory level below the root
-// when SymLink is off, and one open per index file tried for a path ending
-// in "/". A GET of a file allocates eight times: the joined path, the
-// kernel path copy, the *os.File (two), its FileInfo, the ETag and
-// Last-Modified strings and the one-element Parts slice. A multipart answer
-// adds the shared part-header buffer and its Parts slice.
+// Cost: on the usual path one open (with O_NOATIME) and one fstat system
+// call (the os package adds two fcntl and one epoll_ctl, which fails for a
+// regular file and leaves it out of the poller), plus one lstat per
+// directory level below the root when SymLink is off, and one open per
+// index file tried for a path ending in "/". A GET of a file allocates
+// seven times: the joined path, the kernel path copy, the *os.File (two),
+// the ETag and Last-Modified strings and the one-element Parts slice. A
+// multipart answer adds the shared part-header buffer and its Parts slice.
 //
 // A directory path ("/dir/") with no index file answers 403 whatever the
 // method; any other existing file or directory answers OPTIONS with 200 and
@@ -141,38 +163,37 @@ func Serve(root string, req *Request, opts *Options) Result {
 	if status != 0 {
 		return Result{Status: status}
 	}
-	f, info, name, status := t.open(opts)
+	var st fileStat
+	f, name, status := t.open(opts, &st)
 	if status != 0 {
 		return Result{Status: status}
 	}
-	if info.IsDir() {
+	switch {
+	case st.isDir():
 		f.Close()
 		return redirectDir(req)
-	}
-	if !info.Mode().IsRegular() {
+	case !st.isRegular():
 		f.Close()
 		return Result{Status: 403}
 	}
-	switch req.Method {
-	case http1.MethodGet, http1.MethodHead:
-	case http1.MethodOptions:
+	if res, ok := methodAllowed(req.Method); !ok {
 		f.Close()
-		return Result{Status: 200, Allow: Allow}
-	default:
-		f.Close()
-		return Result{Status: 405, Allow: Allow}
+		return res
 	}
-	return serveFile(f, info, name, req, opts)
+	m := newFileMeta(&st, name, opts)
+	res := m.respond(req, opts)
+	if res.Parts == nil {
+		f.Close()
+	} else {
+		res.File = f
+	}
+	return res
 }
 
 // redirectDir answers a directory named without its trailing slash.
 func redirectDir(req *Request) Result {
-	switch req.Method {
-	case http1.MethodGet, http1.MethodHead:
-	case http1.MethodOptions:
-		return Result{Status: 200, Allow: Allow}
-	default:
-		return Result{Status: 405, Allow: Allow}
+	if res, ok := methodAllowed(req.Method); !ok {
+		return res
 	}
 	// Keep the path as sent (percent-encoding included) but never let it
 	// begin with "//": "//evil.example/" would be a network-path reference

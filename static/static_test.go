@@ -159,26 +159,72 @@ type serveCase struct {
 	headers bool // ETag and Last-Modified must be set
 }
 
+// serveMode is a way to answer a request: plain Serve, or a Cache.
+type serveMode struct {
+	name string
+	// serve answers req and passes each Result to check, then closes it.
+	serve func(t *testing.T, root string, req *Request, opts *Options, check func(*Result))
+}
+
+// serveModes are the ways every Serve test runs. The Cache answers each
+// request three times: on a miss, on a hit, and after Validity, when the
+// entry is checked against the file system and found unchanged. Each
+// time must give what Serve gives.
+var serveModes = []serveMode{
+	{"Serve", func(t *testing.T, root string, req *Request, opts *Options, check func(*Result)) {
+		res := Serve(root, req, opts)
+		defer res.Close()
+		check(&res)
+	}},
+	{"Cache", func(t *testing.T, root string, req *Request, opts *Options, check func(*Result)) {
+		c := NewCache(CacheConfig{})
+		defer c.Close()
+		now := time.Now()
+		for _, at := range []time.Time{now, now, now.Add(2 * DefaultValidity)} {
+			res := c.Serve(root, req, opts, at)
+			check(&res)
+			res.Close()
+		}
+		checkReleased(t, c)
+	}},
+}
+
+// checkReleased fails if an entry of c still has references or a retired
+// entry still has its file.
+func checkReleased(t *testing.T, c *Cache) {
+	t.Helper()
+	for _, e := range c.ring {
+		if e.refs != 0 {
+			t.Errorf("entry %q: %d references left", e.key, e.refs)
+		}
+	}
+	for f, e := range c.files {
+		if !e.live {
+			t.Errorf("retired entry %q keeps %s open", e.key, f.Name())
+		}
+	}
+}
+
 func runServe(t *testing.T, root string, tests []serveCase) {
 	t.Helper()
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			opts := testOptions()
-			if tc.opts != nil {
-				tc.opts(opts)
-			}
-			req := &Request{Method: tc.method, Path: []byte(tc.path)}
-			if req.Method == 0 {
-				req.Method = http1.MethodGet
-			}
-			if tc.req != nil {
-				tc.req(req)
-			}
-			res := Serve(root, req, opts)
-			defer res.Close()
-			checkResult(t, &res, tc)
-		})
+	for _, m := range serveModes {
+		for _, tc := range tests {
+			t.Run(m.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				opts := testOptions()
+				if tc.opts != nil {
+					tc.opts(opts)
+				}
+				req := &Request{Method: tc.method, Path: []byte(tc.path)}
+				if req.Method == 0 {
+					req.Method = http1.MethodGet
+				}
+				if tc.req != nil {
+					tc.req(req)
+				}
+				m.serve(t, root, req, opts, func(res *Result) { checkResult(t, res, tc) })
+			})
+		}
 	}
 }
 
@@ -439,9 +485,13 @@ func TestServeConditional(t *testing.T) {
 		runServe(t, root, []serveCase{c})
 	}
 	// A 304 carries exactly the file's validators.
-	res := Serve(root, &Request{Method: http1.MethodGet, Path: []byte("/hello.txt"), IfNoneMatch: []byte(etag)}, testOptions())
-	if res.ETag != etag || res.LastModified != lastMod {
-		t.Errorf("304 validators = %q, %q", res.ETag, res.LastModified)
+	for _, m := range serveModes {
+		req := &Request{Method: http1.MethodGet, Path: []byte("/hello.txt"), IfNoneMatch: []byte(etag)}
+		m.serve(t, root, req, testOptions(), func(res *Result) {
+			if res.ETag != etag || res.LastModified != lastMod {
+				t.Errorf("%s: 304 validators = %q, %q", m.name, res.ETag, res.LastModified)
+			}
+		})
 	}
 }
 
@@ -535,54 +585,14 @@ func TestServeMultipart(t *testing.T) {
 		{"bytes=-3,0-0,100-", [][2]int{{59, 61}, {0, 0}}},
 		{"bytes=" + strings.Repeat("0-0,", MaxRanges-1) + "3-3", [][2]int{{0, 0}, {3, 3}}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.rng, func(t *testing.T) {
-			t.Parallel()
-			res := Serve(root, &Request{Method: http1.MethodGet, Path: []byte("/digits.txt"), Range: []byte(tc.rng)}, testOptions())
-			defer res.Close()
-			if res.Status != 206 || res.ContentRange != "" || !res.AcceptRanges || res.File == nil {
-				t.Fatalf("got %+v", res)
-			}
-			mt, params, err := mime.ParseMediaType(res.ContentType)
-			if err != nil || mt != "multipart/byteranges" || len(params["boundary"]) < 16 {
-				t.Fatalf("ContentType %q: %v", res.ContentType, err)
-			}
-			b := params["boundary"]
-			var want strings.Builder
-			for _, p := range tc.parts {
-				fmt.Fprintf(&want, "\r\n--%s\r\nContent-Type: text/plain\r\nContent-Range: bytes %d-%d/%d\r\n\r\n%s",
-					b, p[0], p[1], len(digitsBody), digitsBody[p[0]:p[1]+1])
-			}
-			fmt.Fprintf(&want, "\r\n--%s--\r\n", b)
-			got := body(t, &res)
-			if got != want.String() {
-				t.Errorf("body =\n%q\nwant\n%q", got, want.String())
-			}
-			if res.ContentLength != int64(len(got)) {
-				t.Errorf("ContentLength = %d, body has %d bytes", res.ContentLength, len(got))
-			}
-			if len(res.Parts) != len(tc.parts) {
-				t.Errorf("%d parts, want %d", len(res.Parts), len(tc.parts))
-			}
-			// A standard multipart reader agrees.
-			mr := multipart.NewReader(strings.NewReader(got), b)
-			for i := 0; ; i++ {
-				p, err := mr.NextPart()
-				if err == io.EOF {
-					if i != len(tc.parts) {
-						t.Errorf("multipart reader saw %d parts", i)
-					}
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				data, _ := io.ReadAll(p)
-				if i < len(tc.parts) && string(data) != digitsBody[tc.parts[i][0]:tc.parts[i][1]+1] {
-					t.Errorf("part %d = %q", i, data)
-				}
-			}
-		})
+	for _, m := range serveModes {
+		for _, tc := range tests {
+			t.Run(m.name+"/"+tc.rng, func(t *testing.T) {
+				t.Parallel()
+				req := &Request{Method: http1.MethodGet, Path: []byte("/digits.txt"), Range: []byte(tc.rng)}
+				m.serve(t, root, req, testOptions(), func(res *Result) { checkMultipart(t, res, tc.parts) })
+			})
+		}
 	}
 	// Every response gets a fresh boundary.
 	req := &Request{Method: http1.MethodGet, Path: []byte("/digits.txt"), Range: []byte("bytes=0-0,2-2")}
@@ -591,6 +601,63 @@ func TestServeMultipart(t *testing.T) {
 	defer b.Close()
 	if a.ContentType == b.ContentType {
 		t.Errorf("two responses share the boundary: %s", a.ContentType)
+	}
+	c := NewCache(CacheConfig{})
+	defer c.Close()
+	now := time.Now()
+	ca, cb := c.Serve(root, req, testOptions(), now), c.Serve(root, req, testOptions(), now)
+	defer ca.Close()
+	defer cb.Close()
+	if ca.ContentType == cb.ContentType {
+		t.Errorf("two cached responses share the boundary: %s", ca.ContentType)
+	}
+}
+
+// checkMultipart checks a multipart/byteranges answer for digits.txt
+// holding parts, each [first, last].
+func checkMultipart(t *testing.T, res *Result, parts [][2]int) {
+	t.Helper()
+	if res.Status != 206 || res.ContentRange != "" || !res.AcceptRanges || res.File == nil {
+		t.Fatalf("got %+v", res)
+	}
+	mt, params, err := mime.ParseMediaType(res.ContentType)
+	if err != nil || mt != "multipart/byteranges" || len(params["boundary"]) < 16 {
+		t.Fatalf("ContentType %q: %v", res.ContentType, err)
+	}
+	b := params["boundary"]
+	var want strings.Builder
+	for _, p := range parts {
+		fmt.Fprintf(&want, "\r\n--%s\r\nContent-Type: text/plain\r\nContent-Range: bytes %d-%d/%d\r\n\r\n%s",
+			b, p[0], p[1], len(digitsBody), digitsBody[p[0]:p[1]+1])
+	}
+	fmt.Fprintf(&want, "\r\n--%s--\r\n", b)
+	got := body(t, res)
+	if got != want.String() {
+		t.Errorf("body =\n%q\nwant\n%q", got, want.String())
+	}
+	if res.ContentLength != int64(len(got)) {
+		t.Errorf("ContentLength = %d, body has %d bytes", res.ContentLength, len(got))
+	}
+	if len(res.Parts) != len(parts) {
+		t.Errorf("%d parts, want %d", len(res.Parts), len(parts))
+	}
+	// A standard multipart reader agrees.
+	mr := multipart.NewReader(strings.NewReader(got), b)
+	for i := 0; ; i++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			if i != len(parts) {
+				t.Errorf("multipart reader saw %d parts", i)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(p)
+		if i < len(parts) && string(data) != digitsBody[parts[i][0]:parts[i][1]+1] {
+			t.Errorf("part %d = %q", i, data)
+		}
 	}
 }
 

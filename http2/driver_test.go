@@ -1,0 +1,160 @@
+package http2_test
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"gibbon/http2"
+)
+
+// testDriver is a minimal goroutine driver of an http2.ServerConn over a
+// net.Conn, the shape the server's driver takes: one goroutine owns the
+// ServerConn; a reader goroutine hands it the bytes read; other goroutines
+// would submit work through the work channel. Every request is answered
+// with 200 and its path as the body (HEAD: headers only).
+type testDriver struct {
+	conn    net.Conn
+	sc      *http2.ServerConn
+	pending map[uint32][]byte // response body not yet taken by WriteData
+	work    chan func()
+	// writeTimeout bounds a response blocked on flow control.
+	writeTimeout time.Duration
+}
+
+func serveConn(conn net.Conn, cfg *http2.Config) {
+	d := &testDriver{conn: conn, pending: map[uint32][]byte{}, work: make(chan func()), writeTimeout: 5 * time.Second}
+	d.sc = http2.NewServerConn(d, cfg)
+	defer conn.Close()
+	reads, ack, done := make(chan []byte), make(chan struct{}), make(chan struct{})
+	defer close(done)
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := conn.Read(buf)
+			if n > 0 {
+				select {
+				case reads <- buf[:n]:
+					<-ack
+				case <-done:
+					return
+				}
+			}
+			if err != nil {
+				close(reads)
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for d.flush() && !d.sc.Done() {
+		select {
+		case b, ok := <-reads:
+			if !ok {
+				d.sc.Close()
+				return
+			}
+			d.sc.Feed(b)
+			ack <- struct{}{}
+		case f := <-d.work:
+			f()
+		case now := <-tick.C:
+			if t := d.sc.BlockedSince(); !t.IsZero() && now.Sub(t) > d.writeTimeout {
+				d.sc.Close()
+				return
+			}
+		}
+	}
+	d.flush()
+}
+
+// flush writes the ServerConn's output; false means the write failed.
+func (d *testDriver) flush() bool {
+	for out := d.sc.Output(); len(out) > 0; out = d.sc.Output() {
+		d.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		n, err := d.conn.Write(out)
+		d.sc.Advance(n)
+		if err != nil {
+			d.sc.Close()
+			return false
+		}
+	}
+	return true
+}
+
+func (d *testDriver) OnRequest(s *http2.Stream) {
+	if s.RequestEnded() {
+		d.respond(s)
+	}
+}
+
+func (d *testDriver) OnData(s *http2.Stream, p []byte, end bool) {
+	d.sc.Consume(s.ID, len(p))
+	if end {
+		d.respond(s)
+	}
+}
+
+func (d *testDriver) respond(s *http2.Stream) {
+	body := []byte(s.Path)
+	hdr := []http2.HeaderField{
+		{Name: "content-type", Value: "text/plain"},
+		{Name: "content-length", Value: strconv.Itoa(len(body))},
+	}
+	if s.Method == "HEAD" {
+		d.sc.WriteHeaders(s.ID, 200, hdr, true)
+		return
+	}
+	if err := d.sc.WriteHeaders(s.ID, 200, hdr, false); err != nil {
+		return
+	}
+	d.pending[s.ID] = body
+	d.OnWritable(s)
+}
+
+func (d *testDriver) OnWritable(s *http2.Stream) {
+	body, ok := d.pending[s.ID]
+	if !ok {
+		return
+	}
+	n, err := d.sc.WriteData(s.ID, body, true)
+	if err != nil || n == len(body) {
+		delete(d.pending, s.ID)
+		return
+	}
+	d.pending[s.ID] = body[n:]
+}
+
+func (d *testDriver) OnClose(s *http2.Stream, code http2.ErrCode) { delete(d.pending, s.ID) }
+
+// startServer serves h2c with prior knowledge on 127.0.0.1:0 until the
+// test ends.
+func startServer(t testing.TB, cfg *http2.Config) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				continue
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); serveConn(c, cfg) }()
+		}
+	}()
+	return ln.Addr().String()
+}

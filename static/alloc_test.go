@@ -3,7 +3,9 @@
 package static
 
 import (
+	"path/filepath"
 	"testing"
+	"time"
 
 	"gibbon/http1"
 )
@@ -42,22 +44,121 @@ func TestHelperAllocs(t *testing.T) {
 	}
 }
 
-func BenchmarkServe(b *testing.B) {
-	_, root := tree(b)
+// TestServeAllocs pins the cost Serve documents for a GET of a file.
+func TestServeAllocs(t *testing.T) {
+	_, root := tree(t)
 	opts := testOptions()
-	for _, bc := range []struct {
+	req := &Request{Method: http1.MethodGet, Path: []byte("/hello.txt")}
+	if n := testing.AllocsPerRun(100, func() {
+		res := Serve(root, req, opts)
+		res.Close()
+	}); n > 7 {
+		t.Errorf("Serve GET: %v allocations, want at most 7", n)
+	}
+}
+
+// TestCacheAllocs checks that a Cache hit allocates nothing, whether the
+// Result is closed or its file released as an engine does.
+func TestCacheAllocs(t *testing.T) {
+	_, root := tree(t)
+	opts := testOptions()
+	c := NewCache(CacheConfig{})
+	defer c.Close()
+	now := time.Now()
+	etag := etagOf(t, filepath.Join(root, "hello.txt"))
+	release := c.ReleaseFile // made once per worker
+	for _, tc := range []struct {
 		name string
 		req  Request
 	}{
-		{"file", Request{Method: http1.MethodGet, Path: []byte("/hello.txt")}},
-		{"index", Request{Method: http1.MethodGet, Path: []byte("/sub/")}},
-		{"range", Request{Method: http1.MethodGet, Path: []byte("/digits.txt"), Range: []byte("bytes=1-2,5-9")}},
-		{"missing", Request{Method: http1.MethodGet, Path: []byte("/nope.txt")}},
+		{"GET", Request{Method: http1.MethodGet, Path: []byte("/hello.txt")}},
+		{"GET index", Request{Method: http1.MethodGet, Path: []byte("/sub/")}},
+		{"GET dots", Request{Method: http1.MethodGet, Path: []byte("/sub/../%68ello.txt")}},
+		{"HEAD", Request{Method: http1.MethodHead, Path: []byte("/hello.txt")}},
+		{"304", Request{Method: http1.MethodGet, Path: []byte("/hello.txt"), IfNoneMatch: []byte(etag)}},
+		{"304 date", Request{Method: http1.MethodGet, Path: []byte("/hello.txt"), IfModifiedSince: []byte(lastMod)}},
+		{"OPTIONS", Request{Method: http1.MethodOptions, Path: []byte("/hello.txt")}},
+		{"POST", Request{Method: http1.MethodPost, Path: []byte("/hello.txt")}},
+		{"404", Request{Method: http1.MethodGet, Path: []byte("/nope.txt")}},
+		{"403", Request{Method: http1.MethodGet, Path: []byte("/link-in.txt")}},
+		{"400", Request{Method: http1.MethodGet, Path: []byte("/../x")}},
 	} {
+		res := c.Serve(root, &tc.req, opts, now) // the miss
+		res.Close()
+		if n := testing.AllocsPerRun(100, func() {
+			res := c.Serve(root, &tc.req, opts, now)
+			res.Close()
+		}); n != 0 {
+			t.Errorf("%s: %v allocations, want 0", tc.name, n)
+		}
+		if n := testing.AllocsPerRun(100, func() {
+			res := c.Serve(root, &tc.req, opts, now)
+			if res.File != nil {
+				release(res.File)
+			}
+		}); n != 0 {
+			t.Errorf("%s with ReleaseFile: %v allocations, want 0", tc.name, n)
+		}
+	}
+}
+
+// benchCases are the requests of BenchmarkServe and BenchmarkCacheServe.
+var benchCases = []struct {
+	name string
+	req  Request
+}{
+	{"file", Request{Method: http1.MethodGet, Path: []byte("/hello.txt")}},
+	{"index", Request{Method: http1.MethodGet, Path: []byte("/sub/")}},
+	{"range", Request{Method: http1.MethodGet, Path: []byte("/digits.txt"), Range: []byte("bytes=1-2,5-9")}},
+	{"missing", Request{Method: http1.MethodGet, Path: []byte("/nope.txt")}},
+}
+
+func BenchmarkServe(b *testing.B) {
+	_, root := tree(b)
+	opts := testOptions()
+	for _, bc := range benchCases {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				res := Serve(root, &bc.req, opts)
+				res.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkCacheServe measures hits: the clock stands still, so no entry
+// is checked again.
+func BenchmarkCacheServe(b *testing.B) {
+	_, root := tree(b)
+	opts := testOptions()
+	c := NewCache(CacheConfig{})
+	defer c.Close()
+	now := time.Now()
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res := c.Serve(root, &bc.req, opts, now)
+				res.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkCacheServeRevalidate measures a Cache that checks every entry
+// on every request (Validity < 0): the cost paid once per Validity.
+func BenchmarkCacheServeRevalidate(b *testing.B) {
+	_, root := tree(b)
+	opts := testOptions()
+	c := NewCache(CacheConfig{Validity: -1})
+	defer c.Close()
+	now := time.Now()
+	for _, bc := range benchCases[:2] {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res := c.Serve(root, &bc.req, opts, now)
 				res.Close()
 			}
 		})

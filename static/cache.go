@@ -66,7 +66,8 @@ type CacheConfig struct {
 // Validity.
 //
 // When MaxEntries are held, a new entry replaces one chosen by a clock
-// hand that spares entries used since it last passed.
+// hand that spares entries hit since it last passed: an entry used once
+// (a scan of missing paths, say) goes before one in use.
 //
 // # File lifetime
 //
@@ -109,7 +110,7 @@ type entry struct {
 
 	refs int  // references held by Results
 	live bool // in entries and ring; a retired entry closes its file at refs 0
-	used bool // served since the clock hand last passed
+	used bool // hit since it was made or the clock hand last passed
 	slot int  // index in ring while live
 }
 
@@ -153,12 +154,14 @@ func (c *Cache) Serve(root string, req *Request, opts *Options, now time.Time) R
 	case e == nil || e.opts != opts:
 		e = c.resolve(root, req, opts, now, e)
 	case !c.fresh(e, now):
+		e.used = true
 		e = c.revalidate(root, req, opts, now, e)
+	default:
+		e.used = true
 	}
 	if e == nil {
 		return Result{Status: 500}
 	}
-	e.used = true
 	return c.answer(e, req, opts)
 }
 

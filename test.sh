@@ -2,7 +2,7 @@
 # test.sh - the one test command of gibbon.
 #
 # Installs the tools the tests need when they are missing (curl, a C compiler
-# for -race, staticcheck), then runs, in order: the gofmt check, go vet,
+# for -race, staticcheck, h2spec), then runs, in order: the gofmt check, go vet,
 # staticcheck, every test with the race detector (unit and end-to-end), and a
 # short fuzz run of every fuzz target. Stops at the first failing step and
 # ends with one summary line: "test.sh: PASS ..." or "test.sh: FAIL ...".
@@ -61,15 +61,18 @@ gobin="$(go env GOBIN)"
 if [ -z "$gobin" ]; then
 	gobin="$(go env GOPATH)/bin"
 fi
-staticcheck="$gobin/staticcheck"
-if [ ! -x "$staticcheck" ]; then
-	if [ -x /root/go/bin/staticcheck ]; then
-		staticcheck=/root/go/bin/staticcheck
-	else
-		go install honnef.co/go/tools/cmd/staticcheck@latest
+export PATH="$gobin:/root/go/bin:$PATH"
+# go_tool NAME MODULE@VERSION installs a Go tool unless NAME is on PATH.
+go_tool() {
+	if ! command -v "$1" >/dev/null 2>&1; then
+		go install "$2"
 	fi
-fi
-echo "curl: $(command -v curl); staticcheck: $staticcheck"
+}
+go_tool staticcheck honnef.co/go/tools/cmd/staticcheck@latest
+go_tool h2spec github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible
+for tool in curl staticcheck h2spec; do
+	echo "$tool: $(command -v "$tool")"
+done
 
 step "gofmt -l"
 unformatted="$(gofmt -l .)"
@@ -83,7 +86,7 @@ step "go vet ./..."
 go vet ./...
 
 step "staticcheck ./..."
-"$staticcheck" ./...
+staticcheck ./...
 
 step "go test -race -count=1 ./..."
 go test -race -count=1 ./...

@@ -57,13 +57,15 @@ type CacheConfig struct {
 // Once Validity has passed since an entry was checked, the next request
 // for it checks again: for a file, the symbolic-link walk (SymLink off),
 // the choice of index file and a stat of the file, and the file is
-// reopened if its device, inode, size or modification time changed; any
-// other entry is resolved afresh. Until then the Cache answers from what
-// it saw: a file rewritten in place is served with its old length and
-// validators (the reader sees the new bytes, and a shorter file ends the
-// body early); a new file, a removal or a change of permissions is seen
-// late. That is the price of a hit without system calls, bounded by
-// Validity.
+// reopened if its device, inode, size, modification time or status
+// change time (on Linux; a chmod changes it) changed; any other entry is
+// resolved afresh. Until then the Cache answers from what it saw: a file
+// rewritten in place is served with its old length and validators (the
+// reader sees the new bytes, and a file that shrank cuts the body short,
+// which makes the engine close the connection); a new file, a removal or a change of permissions is seen late. That is
+// the price of a hit without system calls, bounded by Validity. Replacing
+// a file by renaming a new one over it, as deployments do, never mixes
+// old and new: a Result keeps the file it was given.
 //
 // When MaxEntries are held, a new entry replaces one chosen by a clock
 // hand that spares entries hit since it last passed: an entry used once
@@ -80,6 +82,37 @@ type CacheConfig struct {
 // back. Close all Results before dropping the Cache: a file still
 // referenced when the Cache is forgotten is closed only by the garbage
 // collector.
+//
+// # Use from an event loop
+//
+//	// Once per worker.
+//	cache := static.NewCache(static.CacheConfig{})
+//	release := cache.ReleaseFile // a method value allocates: make it once
+//
+//	// Per request, on the loop.
+//	res := cache.Serve(root, &req, &opts, now)
+//	// ... write the status line and headers from res ...
+//	for i, p := range res.Parts {
+//		if len(p.Prefix) > 0 {
+//			conn.WriteNoCopy(p.Prefix)
+//		}
+//		var rel func(*os.File) // one reference per Result, whatever the parts:
+//		if i == len(res.Parts)-1 { // given back with the last one
+//			rel = release
+//		}
+//		conn.SendFile(res.File, p.Offset, p.Length, rel)
+//	}
+//	if len(res.Trailer) > 0 {
+//		conn.WriteNoCopy(res.Trailer)
+//	}
+//	// Without Parts there is no File and nothing to release; a body not
+//	// sent after all is given back with res.Close().
+//
+//	// When the worker stops, after its connections are gone.
+//	cache.Close()
+//
+// This relies on the engine sending a connection's segments in order and
+// calling every pending release when the connection closes.
 type Cache struct {
 	// owned by the goroutine that uses the Cache
 	validity time.Duration

@@ -142,6 +142,33 @@ func TestCacheChange(t *testing.T) {
 	checkReleased(t, c)
 }
 
+// TestCacheChmod checks that a change of permissions alone (the status
+// change time) makes the file be opened again.
+func TestCacheChmod(t *testing.T) {
+	t.Parallel()
+	_, root := tree(t)
+	opts := testOptions()
+	c := NewCache(CacheConfig{})
+	defer c.Close()
+	res := cget(c, root, "/digits.txt", opts, t0)
+	first := res.File
+	res.Close()
+	if err := os.Chmod(filepath.Join(root, "digits.txt"), 0); err != nil {
+		t.Fatal(err)
+	}
+	res = cget(c, root, "/digits.txt", opts, t0.Add(DefaultValidity))
+	defer res.Close()
+	if os.Geteuid() == 0 { // root reads it anyway, from a new open
+		if res.Status != 200 || res.File == first {
+			t.Fatalf("status %d, same file %v: the entry was not opened again", res.Status, res.File == first)
+		}
+		return
+	}
+	if res.Status != 403 {
+		t.Fatalf("unreadable file: %d, want 403", res.Status)
+	}
+}
+
 func TestCacheNegative(t *testing.T) {
 	t.Parallel()
 	_, root := tree(t)

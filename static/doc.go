@@ -7,7 +7,7 @@
 // [Result]; the server writes the status line and headers from it, then the
 // body described by Result.Parts, which an event-loop engine can send with
 // sendfile(2) without copying the file through user space. The caller
-// closes Result.File.
+// releases the file with Result.Close.
 //
 // # What Serve decides
 //
@@ -39,7 +39,17 @@
 // # What it is not
 //
 // It is not a handler and knows nothing of connections, keep-alive, error
-// pages, virtual hosts or compression. It keeps no cache of open files or
-// metadata: every call opens the file and fstats it once (the engine's
-// open-file cache will sit in front). It does not list directories.
+// pages, virtual hosts or compression. It does not list directories.
+//
+// # Serve and Cache
+//
+// [Serve] keeps nothing between calls: every call opens the file (with
+// O_NOATIME when the kernel allows it) and fstats it, and allocates a few
+// small values; it is safe for concurrent use. A [Cache] gives the same
+// answers from open files and precomputed headers kept between requests,
+// and checks each entry against the file system again once its validity
+// (a second by default) has passed: a hit costs no system call and no
+// allocation. A Cache belongs to one goroutine, an event-loop worker; the
+// goroutine driver uses Serve. A Result from a Cache shares its file with
+// the cache, counted by reference: see [Cache] for the lifetimes.
 package static

@@ -21,15 +21,18 @@ type fileStat struct {
 	ino   uint64
 	size  int64
 	mtime time.Time
+	ctime int64 // status change time in nanoseconds; 0 where unknown
 }
 
 func (s *fileStat) isDir() bool     { return s.kind == kindDir }
 func (s *fileStat) isRegular() bool { return s.kind == kindRegular }
 
 // sameFile reports whether s and o describe the same file with the same
-// contents, as far as status can tell: same device and inode, same size
-// and same modification time.
+// contents and permissions, as far as status can tell: same type, device
+// and inode, size, modification time and status change time. The status
+// change time catches what the others miss: a chmod, or contents written
+// in place with the size kept and the old modification time restored.
 func (s *fileStat) sameFile(o *fileStat) bool {
 	return s.kind == o.kind && s.dev == o.dev && s.ino == o.ino &&
-		s.size == o.size && s.mtime.Equal(o.mtime)
+		s.size == o.size && s.mtime.Equal(o.mtime) && s.ctime == o.ctime
 }

@@ -55,4 +55,5 @@ func (s *fileStat) set(sys *syscall.Stat_t) {
 	s.dev, s.ino = uint64(sys.Dev), uint64(sys.Ino)
 	s.size = sys.Size
 	s.mtime = time.Unix(sys.Mtim.Unix())
+	s.ctime = sys.Ctim.Nano()
 }

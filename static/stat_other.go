@@ -54,4 +54,5 @@ func (s *fileStat) set(info fs.FileInfo) {
 	}
 	s.size = info.Size()
 	s.mtime = info.ModTime()
+	s.ctime = 0 // not portable: a chmod alone is not seen
 }

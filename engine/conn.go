@@ -24,20 +24,24 @@ type Conn struct {
 	wantRead bool // protocol asked for TimeoutRead for the next wait
 	blocked  bool // output waits for EPOLLOUT; reading is paused
 	fresh    bool // nothing read yet
+	linger   bool // closing with unread input: shut down writes, drain first
 	fd       int
 	id       uint64
 	raddr    netip.AddrPort
 	in       []byte  // unconsumed input, from the worker's pool; nil when none
 	out      *output // queued output, from the worker's pool; nil when none
 	ctx      any
+	tag      uint64
+	drop     int32 // lingering: input bytes still to read and drop
 	timer    timerLink
 }
 
 // connState is a connection's place in its life.
 //
 // Transitions: free → open (accept); open → closing (Close action) or
-// handingOff (Handoff action) while output drains; open|closing|handingOff →
-// free (closed, handed off).
+// handingOff (Handoff action) while output drains; closing → lingering
+// (Close left input unread: writes shut down, input dropped for a while);
+// open|closing|handingOff|lingering → free (closed, handed off).
 type connState uint8
 
 const (
@@ -45,6 +49,7 @@ const (
 	stateOpen
 	stateClosing
 	stateHandingOff
+	stateLingering
 )
 
 func (s connState) String() string {
@@ -57,6 +62,8 @@ func (s connState) String() string {
 		return "closing"
 	case stateHandingOff:
 		return "handing-off"
+	case stateLingering:
+		return "lingering"
 	}
 	return fmt.Sprintf("connState(%d)", uint8(s))
 }
@@ -74,6 +81,14 @@ func (c *Conn) Context() any { return c.ctx }
 // the connection closes and passed along in [Detached].
 func (c *Conn) SetContext(v any) { c.ctx = v }
 
+// Tag returns the word set by SetTag (0 at first).
+func (c *Conn) Tag() uint64 { return c.tag }
+
+// SetTag stores a word of protocol state (a request count, a few flags)
+// that, unlike a value given to SetContext, costs no allocation. It is
+// cleared when the connection closes and passed along in [Detached].
+func (c *Conn) SetTag(v uint64) { c.tag = v }
+
 // RemoteAddrPort returns the peer's address without allocating.
 func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.raddr }
 
@@ -89,15 +104,27 @@ func (c *Conn) SetTimeout(k TimeoutKind) { c.wantRead = k == TimeoutRead }
 
 // Write queues a copy of b for sending. Output is flushed after the callback
 // returns, in order with WriteNoCopy and SendFile segments.
-func (c *Conn) Write(b []byte) { c.output().appendCopy(b) }
+func (c *Conn) Write(b []byte) {
+	if len(b) > 0 {
+		c.output().appendCopy(b)
+	}
+}
 
 // WriteString queues a copy of s for sending.
-func (c *Conn) WriteString(s string) { c.output().appendCopyString(s) }
+func (c *Conn) WriteString(s string) {
+	if len(s) > 0 {
+		c.output().appendCopyString(s)
+	}
+}
 
 // WriteNoCopy queues b without copying it: b is read until it has been sent
 // or the connection closes, so it must not be modified meanwhile. Use it for
 // immutable data (cached pages) and large bodies.
-func (c *Conn) WriteNoCopy(b []byte) { c.output().appendRef(b) }
+func (c *Conn) WriteNoCopy(b []byte) {
+	if len(b) > 0 {
+		c.output().appendRef(b)
+	}
+}
 
 // SendFile queues n bytes of f starting at offset off, sent with sendfile.
 // The engine does not close f: it calls release(f) on the loop once the

@@ -29,7 +29,8 @@
 //
 // One turn of a worker: wait → expire timers → dispatch events. A readable
 // connection goes read → OnData (repeated while whole requests are
-// consumed) → keep leftover → flush → wait under a timer. Output that does
+// consumed) → keep leftover → flush → wait under a timer. A Close that
+// leaves input unread lingers (see [Action]) before the socket closes. Output that does
 // not fit in the socket stays queued; the connection then waits for
 // EPOLLOUT only and reads nothing until the queue is empty.
 //
@@ -54,7 +55,7 @@
 //
 // # Memory
 //
-// Conn structs (152 bytes) come from a per-worker slab (one allocation per
+// Conn structs (168 bytes) come from a per-worker slab (one allocation per
 // 64 connections) and are recycled, and accept4 writes the peer address
 // into a per-loop buffer, so accepting a connection allocates nothing in
 // the steady state. (Passing that buffer to the system call is the

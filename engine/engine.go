@@ -18,6 +18,9 @@ const (
 	// connection whose protocol leaves more unconsumed is closed with
 	// ErrInputTooLarge. One read brings at most 64 KiB more.
 	MaxInput = 64 << 10
+	// LingerTimeout and LingerMax bound a lingering close (see [Close]).
+	LingerTimeout = time.Second
+	LingerMax     = 256 << 10
 )
 
 // Errors passed to [Protocol.OnClose] or returned by the engine.
@@ -68,8 +71,13 @@ func ParseBalancing(s string) (Balancing, error) {
 // Action is a protocol's verdict after a callback.
 //
 // Continue keeps the connection on the loop. Close flushes queued output and
-// then closes. Handoff flushes queued output and then gives the connection
-// to the hand-off callback (see [Detached]). Close and Handoff are final.
+// then closes; when OnData left input unconsumed with it (a request refused
+// unread, a pipelined tail), the close lingers: the write side is shut down
+// and input is read and dropped until the peer closes, for at most
+// [LingerTimeout] and [LingerMax] bytes, so that the peer reads the response
+// before it sees the close instead of a reset. Handoff flushes queued output
+// and then gives the connection to the hand-off callback (see [Detached]).
+// Close and Handoff are final.
 type Action uint8
 
 const (
@@ -104,6 +112,8 @@ const (
 	TimeoutRead                     // a request has started and is incomplete
 	TimeoutIdle                     // keep-alive: between requests
 	TimeoutWrite                    // queued output makes no progress
+
+	timeoutLinger // internal: bounds a lingering close; never reported
 )
 
 // String returns the kind's name.
@@ -206,8 +216,10 @@ type Detached struct {
 	// Buffered holds the bytes read but not consumed by OnData, in order.
 	// They come before anything read from Conn.
 	Buffered []byte
-	// Context is the value from [Conn.SetContext] at the time of hand-off.
+	// Context and Tag are the values from [Conn.SetContext] and
+	// [Conn.SetTag] at the time of hand-off.
 	Context any
+	Tag     uint64
 	// ID and Worker identify the connection as it was on the loop.
 	ID     uint64
 	Worker int

@@ -502,3 +502,68 @@ func TestListenWildcardDualStack(t *testing.T) {
 		}
 	}
 }
+
+// Close with input left unread lingers: the peer reads the whole response
+// and then the end of the stream, not a reset, while what it still sends
+// is dropped; OnClose then gets nil.
+func TestLingeringClose(t *testing.T) {
+	t.Parallel()
+	p := newLineProto()
+	_, addr := start(t, testConfig(1, Reuseport), p, nil)
+	c := dial(t, addr)
+	junk := bytes.Repeat([]byte("j"), 200<<10)
+	c.send("quit\n" + string(junk[:64<<10]))
+	if got := c.line(); got != "bye\n" {
+		t.Fatalf("got %q", got)
+	}
+	c.send(string(junk)) // dropped by the lingering loop, not refused
+	var buf [16]byte
+	if n, err := c.r.Read(buf[:]); err != io.EOF {
+		t.Fatalf("after the response: %d bytes, %v; want EOF", n, err)
+	}
+	c.Close()
+	if ev := p.waitClose(t, 3*time.Second); ev.err != nil {
+		t.Fatalf("OnClose(%v), want nil", ev.err)
+	}
+}
+
+// A lingering close ends after LingerTimeout when the peer neither sends
+// nor closes.
+func TestLingerTimeout(t *testing.T) {
+	t.Parallel()
+	p := newLineProto()
+	e, addr := start(t, testConfig(1, Reuseport), p, nil)
+	c := dial(t, addr)
+	begin := time.Now()
+	c.send("quit\nrest")
+	if got := c.line(); got != "bye\n" {
+		t.Fatalf("got %q", got)
+	}
+	if ev := p.waitClose(t, 3*time.Second); ev.err != nil {
+		t.Fatalf("OnClose(%v), want nil", ev.err)
+	}
+	if d := time.Since(begin); d < LingerTimeout-100*time.Millisecond || d > LingerTimeout+time.Second {
+		t.Fatalf("lingered %v, want about %v", d, LingerTimeout)
+	}
+	if s := totalStats(e); s.Timeouts != 0 {
+		t.Fatalf("a lingering close counted as a timeout: %+v", s)
+	}
+}
+
+// The tag set on the loop goes with the connection to the hand-off.
+func TestTagHandedOff(t *testing.T) {
+	t.Parallel()
+	p := newLineProto()
+	handed := make(chan Detached, 1)
+	_, addr := start(t, testConfig(1, Reuseport), p, func(d Detached) { d.Conn.Close(); handed <- d })
+	c := dial(t, addr)
+	c.send("tag\nhandoff\n")
+	select {
+	case d := <-handed:
+		if d.Tag != 42 {
+			t.Fatalf("Tag %d, want 42", d.Tag)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no hand-off")
+	}
+}

@@ -33,6 +33,7 @@ func (w *worker) handoff(c *Conn) {
 		Conn:     nc,
 		Buffered: append([]byte(nil), c.in...),
 		Context:  c.ctx,
+		Tag:      c.tag,
 		ID:       c.id,
 		Worker:   w.id,
 	}

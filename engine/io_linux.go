@@ -30,7 +30,11 @@ func (w *worker) onReadable(c *Conn) {
 	}
 	c.fresh = false
 	rest, act := w.deliver(c, in)
-	if len(rest) > MaxInput {
+	switch {
+	case act == Close:
+		c.linger = len(rest) > 0
+		rest = nil
+	case act == Continue && len(rest) > MaxInput:
 		w.closeConn(c, ErrInputTooLarge)
 		return
 	}
@@ -99,6 +103,10 @@ func (w *worker) settle(c *Conn) {
 	}
 	switch c.state {
 	case stateClosing:
+		if c.linger {
+			w.startLinger(c)
+			return
+		}
 		w.closeConn(c, nil)
 	case stateHandingOff:
 		w.handoff(c)
@@ -188,7 +196,7 @@ func (w *worker) flush(c *Conn) (progress bool, err error) {
 
 // writeMem writes the memory segments at the head of o with one write or
 // writev. When a file follows, MSG_MORE lets the header share a packet with
-// the first file bytes.
+// the first file bytes (sendfile then pushes the packet out).
 func (w *worker) writeMem(fd int, o *output) (int, error) {
 	bufs := w.iov[:0]
 	want := 0
@@ -201,10 +209,13 @@ func (w *worker) writeMem(fd int, o *output) (int, error) {
 	var n int
 	var err error
 	switch {
+	case j < len(o.segs) && o.segs[j].kind == segFile:
+		// One buffer at a time, each with MSG_MORE, so that the memory
+		// before a file leaves in one packet with the file's first bytes.
+		want = len(bufs[0])
+		n, err = unix.SendmsgN(fd, bufs[0], nil, nil, unix.MSG_MORE|unix.MSG_NOSIGNAL)
 	case len(bufs) > 1:
 		n, err = unix.Writev(fd, bufs)
-	case j < len(o.segs):
-		n, err = unix.SendmsgN(fd, bufs[0], nil, nil, unix.MSG_MORE|unix.MSG_NOSIGNAL)
 	default:
 		n, err = unix.Write(fd, bufs[0])
 	}

@@ -35,9 +35,12 @@ func (p *pools) putOutput(o *output) {
 	}
 }
 
-// getInput returns an empty buffer with room for at least n bytes
-// (n <= MaxInput).
+// getInput returns an empty buffer with room for at least n bytes. Only
+// the input of a hand-off may exceed MaxInput; such a buffer is not pooled.
 func (p *pools) getInput(n int) []byte {
+	if n > MaxInput {
+		return make([]byte, 0, n)
+	}
 	list := &p.large
 	size := MaxInput
 	if n <= inputSmall {

@@ -22,6 +22,7 @@ import (
 //	worker   → the worker's index
 //	addr     → the peer's and the local address as the engine sees them
 //	more     → nothing, but the request is still in progress (SetTimeout)
+//	tag      → nothing, but the connection's tag becomes 42
 //	anything → echoed
 //
 // A line starting with "GET " is the benchmark's request: the input up to
@@ -73,6 +74,8 @@ func (p *lineProto) OnData(c *Conn, in []byte) (int, Action) {
 		return n, Handoff
 	case "more":
 		c.SetTimeout(TimeoutRead)
+	case "tag":
+		c.SetTag(42)
 	case "addr":
 		c.WriteString(c.RemoteAddr().String())
 		c.WriteString(" ")

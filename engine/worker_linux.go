@@ -33,7 +33,7 @@ type worker struct {
 	spare     spareFD
 	abuf      acceptBuf
 	seq       uint64 // connection counter, for IDs
-	ticks     [TimeoutWrite + 1]int64
+	ticks     [timeoutLinger + 1]int64
 	draining  bool
 }
 
@@ -57,6 +57,7 @@ func newWorker(e *Engine, id int) (*worker, error) {
 	w.ticks[TimeoutRead] = timerTicks(e.cfg.ReadTimeout)
 	w.ticks[TimeoutIdle] = timerTicks(e.cfg.IdleTimeout)
 	w.ticks[TimeoutWrite] = timerTicks(e.cfg.WriteTimeout)
+	w.ticks[timeoutLinger] = ticksFor(LingerTimeout)
 	return w, nil
 }
 
@@ -125,9 +126,12 @@ func (w *worker) onConnEvent(slot, gen uint32) {
 	if c == nil {
 		return
 	}
-	if c.blocked {
+	switch {
+	case c.state == stateLingering:
+		w.dropInput(c)
+	case c.blocked:
 		w.onWritable(c)
-	} else {
+	default:
 		w.onReadable(c)
 	}
 }
@@ -225,8 +229,8 @@ func (w *worker) free(c *Conn) {
 		c.out = nil
 	}
 	w.pools.keepInput(c, nil)
-	c.ctx = nil
-	c.blocked, c.wantRead, c.fresh = false, false, false
+	c.ctx, c.tag = nil, 0
+	c.blocked, c.wantRead, c.fresh, c.linger = false, false, false, false
 	c.raddr = netip.AddrPort{}
 	w.conns.release(c)
 	w.stats.active.Add(-1)
@@ -238,8 +242,12 @@ func (w *worker) expireTimers() {
 	for c != nil {
 		next := c.timer.next
 		c.timer.next = nil
-		w.stats.timeouts.Add(1)
-		w.closeConn(c, timeoutErrors[c.timer.kind])
+		if c.timer.kind == timeoutLinger {
+			w.closeConn(c, nil) // the protocol's Close, done lingering
+		} else {
+			w.stats.timeouts.Add(1)
+			w.closeConn(c, timeoutErrors[c.timer.kind])
+		}
 		c = next
 	}
 }

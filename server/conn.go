@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gibbon/engine"
 	"gibbon/http1"
 )
 
@@ -73,6 +74,22 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c.rs.respondConfig = respondConfig{set: &s.set, clock: s.clock, draining: s.draining}
 	c.maxBuf = max(readBufSize, s.set.limits.MaxHeaderBytes+1)
 	return c
+}
+
+// adopt serves a connection handed off by an event loop: buffered is the
+// input the loop read and did not consume (the request that needed the
+// hand-off comes first), tag the loop's per-connection state. It runs on
+// the hand-off's goroutine until the connection ends.
+func (s *Server) adopt(d engine.Detached) {
+	c := newConn(s, d.Conn)
+	c.rs.served = loopTag(d.Tag).served()
+	c.buf, c.end = d.Buffered, len(d.Buffered)
+	c.state.Store(uint32(StateActive))
+	if !s.track(c) {
+		d.Conn.Close()
+		return
+	}
+	c.serve()
 }
 
 // serve runs the connection's loop: readHead → handle (route, respond,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"gibbon/config"
+	"gibbon/engine"
 )
 
 // testFiles is the document root every test server serves.
@@ -80,19 +81,60 @@ type testServer struct {
 	served chan error
 }
 
-// start runs a server for cfg (testConfig(t) when nil, after mutate) and
-// shuts it down when the test ends.
-func start(t *testing.T, mutate func(*config.Config)) *testServer {
+// testDriver is one way to run a test server: a driver and, for the
+// epoll driver, a balancing mode.
+type testDriver struct {
+	name string
+	opts Options // Driver and Balancing
+}
+
+var testDrivers = []testDriver{
+	{"goroutine", Options{Driver: DriverGoroutine}},
+	{"epoll-reuseport", Options{Driver: DriverEpoll, Balancing: "reuseport"}},
+	{"epoll-fair", Options{Driver: DriverEpoll, Balancing: "fair"}},
+}
+
+// forDrivers runs f as a parallel subtest for every test driver the
+// system supports.
+func forDrivers(t *testing.T, f func(t *testing.T, d testDriver)) {
+	t.Helper()
+	for _, d := range testDrivers {
+		t.Run(d.name, func(t *testing.T) {
+			if d.opts.Driver == DriverEpoll && !engine.Supported() {
+				t.Skip("no epoll engine on this system")
+			}
+			t.Parallel()
+			f(t, d)
+		})
+	}
+}
+
+// options returns the driver's Options with the given logger.
+func (d testDriver) options(logger *slog.Logger) Options {
+	o := d.opts
+	o.Logger = logger
+	return o
+}
+
+// testLogger discards logs unless the tests run verbosely.
+func testLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return discardLogger()
+}
+
+// start runs a server with driver d for cfg (testConfig(t) when nil,
+// after mutate) and shuts it down when the test ends.
+func start(t *testing.T, d testDriver, mutate func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := testConfig(t)
 	if mutate != nil {
 		mutate(cfg)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	s, err := New(cfg, Options{Logger: logger, Version: "0.1"})
+	opts := d.options(testLogger())
+	opts.Version = "0.1"
+	s, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,13 @@ type response struct {
 	onePart [1]static.Part
 }
 
+// disown gives the response's hold on its file to whoever will release it
+// (the engine's sendfile release callback): release then leaves it alone.
+func (r *response) disown() {
+	r.result = static.Result{}
+	r.file, r.ownFile = nil, false
+}
+
 // release closes the response's file, if any. It is safe to call twice.
 func (r *response) release() {
 	if r.ownFile && r.file != nil {
@@ -60,13 +67,18 @@ type respondConfig struct {
 }
 
 // responder turns parsed requests into response plans. There is one per
-// connection; it keeps the scratch buffers so that a keep-alive GET of a
-// file allocates nothing here. It is not safe for concurrent use.
+// connection (goroutine driver) or per worker loop (loop driver, which
+// loads served for each request); it keeps the scratch buffers so that a
+// keep-alive GET of a file allocates nothing here. It is not safe for
+// concurrent use.
 type responder struct {
 	respondConfig
 	served  int            // requests answered on this connection
 	sreq    static.Request // reused argument of static.Serve
 	scratch []byte         // small bodies (error pages, redirects)
+	// cache, when set, answers static requests (a worker loop's own);
+	// nil means static.Serve.
+	cache *static.Cache
 }
 
 // continue100 is the interim response sent before reading a body the client
@@ -108,7 +120,7 @@ func (rs *responder) respond(dst []byte, req *http1.Request, rsp *response) []by
 		IfMatch:           req.IfMatch,
 		IfUnmodifiedSince: req.IfUnmodifiedSince,
 	}
-	rsp.result = static.Serve(vh.DocumentRoot, &rs.sreq, &rs.set.static)
+	rsp.result = rs.serveStatic(vh.DocumentRoot)
 	rs.sreq = static.Request{}
 	res := &rsp.result
 	switch {
@@ -119,6 +131,15 @@ func (rs *responder) respond(dst []byte, req *http1.Request, rsp *response) []by
 		return rs.dirRedirect(dst, req, vh, rsp)
 	}
 	return rs.fileHead(dst, req, rsp)
+}
+
+// serveStatic answers rs.sreq from the document root, through the cache
+// when there is one.
+func (rs *responder) serveStatic(root string) static.Result {
+	if rs.cache != nil {
+		return rs.cache.Serve(root, &rs.sreq, &rs.set.static, rs.clock.Now())
+	}
+	return static.Serve(root, &rs.sreq, &rs.set.static)
 }
 
 // fileHead writes the head of a static result (200, 206, 304, 416 or an

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gibbon/config"
+	"gibbon/engine"
 	"gibbon/http1"
 	"gibbon/internal/clock"
 	"gibbon/static"
@@ -44,32 +45,47 @@ type Options struct {
 	// Grace bounds Shutdown when its context has no deadline; 0 means
 	// DefaultGrace.
 	Grace time.Duration
+	// Driver chooses how connections are served; the zero value,
+	// DriverAuto, uses the epoll engine where it runs.
+	Driver Driver
+	// Balancing, when not "", overrides the config's Balancing
+	// ("reuseport" or "fair") for the epoll driver: Monkey's -B is "fair".
+	Balancing string
 }
 
-// Server serves the static sites of one config over HTTP/1.x with one
-// goroutine per connection. Create it with New, bind with Listen, run
-// Serve, stop with Shutdown. A Server is a value: several can run in one
-// process.
+// Server serves the static sites of one config over HTTP/1.x, on the
+// epoll engine's worker loops or with one goroutine per connection (see
+// [Driver]). Create it with New, bind with Listen, run Serve, stop with
+// Shutdown. A Server is a value: several can run in one process.
 type Server struct {
-	log  *slog.Logger
-	cfg  *config.Config
-	set  settings
-	opts Options
+	log    *slog.Logger
+	cfg    *config.Config
+	set    settings
+	opts   Options
+	driver Driver        // DriverEpoll or DriverGoroutine
+	engCfg engine.Config // for DriverEpoll
 
 	// testHookHandle, when set, runs before each request is handled.
 	testHookHandle atomic.Pointer[func(*http1.Request)]
+	// testHookBlocking, when set, says which requests go to a blocking
+	// handler: the loop driver hands their connection off.
+	testHookBlocking atomic.Pointer[func(*http1.Request) bool]
 
 	// shutting is set once by Shutdown; connections read it to stop
 	// keeping alive.
 	shutting atomic.Bool
 
 	mu        sync.Mutex
-	listeners []net.Listener     // guarded by mu
-	conns     map[*conn]struct{} // guarded by mu
+	listeners []net.Listener     // guarded by mu; goroutine driver
+	eng       *engine.Engine     // guarded by mu; epoll driver, set by Listen
+	loop      *loop              // guarded by mu; epoll driver, set by Listen
+	conns     map[*conn]struct{} // guarded by mu; goroutine driver and hand-offs
 	clock     *clock.Clock       // guarded by mu; set by Listen, stopped by Shutdown
 	serving   bool               // guarded by mu
 	drained   chan struct{}      // closed when conns is empty after shutting is set
 	drainOnce sync.Once
+	stopping  chan struct{} // closed when Shutdown begins
+	stopOnce  sync.Once
 }
 
 // settings are the values the respond path reads, derived from the config
@@ -121,16 +137,30 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	driver, err := chooseDriver(opts.Driver, cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		log:     opts.Logger,
-		cfg:     cfg,
-		opts:    opts,
-		set:     newSettings(cfg, vt, opts.Version),
-		conns:   make(map[*conn]struct{}),
-		drained: make(chan struct{}),
+		log:      opts.Logger,
+		cfg:      cfg,
+		opts:     opts,
+		set:      newSettings(cfg, vt, opts.Version),
+		driver:   driver,
+		conns:    make(map[*conn]struct{}),
+		drained:  make(chan struct{}),
+		stopping: make(chan struct{}),
+	}
+	if driver == DriverEpoll {
+		if s.engCfg, err = engineConfig(cfg, &s.set, &opts); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
+
+// Driver returns the driver in use: DriverEpoll or DriverGoroutine.
+func (s *Server) Driver() Driver { return s.driver }
 
 func newSettings(cfg *config.Config, vt *vhost.Table, version string) settings {
 	sc := &cfg.Server
@@ -206,8 +236,11 @@ func (s *Server) listenLocked() error {
 	if s.shutting.Load() {
 		return errors.New("server: shut down")
 	}
-	if s.listeners != nil {
+	if s.listeners != nil || s.eng != nil {
 		return nil
+	}
+	if s.driver == DriverEpoll {
+		return s.listenEngine()
 	}
 	var lns []net.Listener
 	for _, l := range s.cfg.Server.Listen {
@@ -229,6 +262,9 @@ func (s *Server) listenLocked() error {
 func (s *Server) Addrs() []net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.eng != nil {
+		return s.eng.Addrs()
+	}
 	addrs := make([]net.Addr, len(s.listeners))
 	for i, ln := range s.listeners {
 		addrs[i] = ln.Addr()
@@ -256,6 +292,10 @@ func (s *Server) Serve() error {
 	}
 	s.serving = true
 	lns := s.listeners
+	if e, l := s.eng, s.loop; e != nil {
+		s.mu.Unlock()
+		return s.serveEngine(e, l)
+	}
 	s.mu.Unlock()
 
 	for _, ln := range lns {
@@ -365,6 +405,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.shutting.Store(true)
+	s.stopOnce.Do(func() { close(s.stopping) })
+	engDone := s.shutdownEngine(ctx)
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
@@ -388,6 +430,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		<-s.drained
+	}
+	if e := <-engDone; e != nil && err == nil {
+		err = e
 	}
 	s.mu.Lock()
 	if s.clock != nil {

@@ -1,0 +1,268 @@
+package server
+
+import (
+	"errors"
+	"os"
+	"runtime/debug"
+
+	"gibbon/engine"
+	"gibbon/http1"
+	"gibbon/static"
+)
+
+// loopInlineMax is the largest file body the loop driver reads (pread)
+// into the connection's output, so that the response leaves in one write
+// with its head and with the other pipelined responses; larger bodies go
+// with sendfile.
+const loopInlineMax = 16 << 10
+
+// loop is the event-loop driver: an [engine.Protocol] serving HTTP/1.x on
+// the engine's worker loops with the same steps as the goroutine driver
+// (http1.Parse, planBody, responder.respond). OnData handles one request
+// per call; the engine calls it again while pipelined input remains.
+//
+// Per connection it keeps only a word in the engine's Conn (the request
+// count and a flag, see loopTag): an idle connection holds no buffer and
+// costs no allocation beyond the engine's. Everything a request needs is
+// per worker and reused.
+type loop struct {
+	srv     *Server
+	workers []loopWorker // indexed by engine.Conn.Worker()
+}
+
+// loopWorker is what one worker loop reuses for every request it serves.
+// It is owned by that worker's loop goroutine.
+type loopWorker struct {
+	req     http1.Request
+	rs      responder // rs.served is loaded from and stored to the Conn's tag
+	rsp     response
+	body    discarder
+	head    []byte // response heads; copied into the connection's output
+	inline  []byte // small file bodies, read here then copied
+	cache   *static.Cache
+	release func(*os.File) // cache.ReleaseFile, made once: the sendfile release
+}
+
+// loopTag is the per-connection state kept in the engine's Conn tag: the
+// requests served (low 32 bits) and whether "100 Continue" was sent for
+// the request waiting for its body.
+type loopTag uint64
+
+const tagContinued loopTag = 1 << 32
+
+func (t loopTag) served() int { return int(uint32(t)) }
+
+// makeWorkers prepares the state of n worker loops. It runs before the
+// loops start, once the server's clock exists.
+func (l *loop) makeWorkers(n int) {
+	s := l.srv
+	l.workers = make([]loopWorker, n)
+	for i := range l.workers {
+		w := &l.workers[i]
+		w.rs.respondConfig = respondConfig{set: &s.set, clock: s.clock, draining: s.draining}
+		w.cache = static.NewCache(static.CacheConfig{})
+		w.rs.cache = w.cache
+		w.release = w.cache.ReleaseFile
+		w.head = make([]byte, 0, 1024)
+		w.inline = make([]byte, loopInlineMax)
+	}
+}
+
+// closeCaches closes every worker's file cache. Call it only once the
+// loops have stopped.
+func (l *loop) closeCaches() {
+	for i := range l.workers {
+		l.workers[i].cache.Close()
+	}
+}
+
+// OnOpen accepts every connection: the engine already applied capacity and
+// shutdown.
+func (l *loop) OnOpen(c *engine.Conn) bool { return true }
+
+// OnWritten has nothing to add once blocked output is flushed.
+func (l *loop) OnWritten(c *engine.Conn) engine.Action { return engine.Continue }
+
+// OnClose has nothing to release: a connection holds no server state.
+func (l *loop) OnClose(c *engine.Conn, err error) {}
+
+// OnData serves the request at the start of in: parse → body → respond →
+// write. It consumes nothing until the head and a body to discard are
+// complete.
+func (l *loop) OnData(c *engine.Conn, in []byte) (n int, act engine.Action) {
+	w := &l.workers[c.Worker()]
+	defer l.recoverPanic(c, w, &n, &act)
+	headLen, err := http1.Parse(in, &w.req, &l.srv.set.limits)
+	switch {
+	case err != nil:
+		return w.refuse(c, parseStatus(err))
+	case headLen == 0:
+		return 0, engine.Continue
+	}
+	if l.blocking(&w.req) {
+		return 0, engine.Handoff
+	}
+	if hook := l.srv.testHookHandle.Load(); hook != nil {
+		(*hook)(&w.req)
+	}
+	size, act := w.requestSize(c, in, headLen)
+	if size == 0 {
+		return 0, act
+	}
+	return size, w.answer(c)
+}
+
+// blocking reports whether req routes to a handler that may block, which
+// must run after a hand-off. Static files never do; the test hook stands
+// for the blocking handlers to come (CGI, FastCGI, proxy).
+func (l *loop) blocking(req *http1.Request) bool {
+	hook := l.srv.testHookBlocking.Load()
+	return hook != nil && (*hook)(req)
+}
+
+// requestSize returns the length of the request (head and body) at the
+// start of in, once it is all there. Otherwise it returns 0 and the
+// action: Continue to wait for more (after "100 Continue" when asked
+// for), Close after refusing the request, Handoff for a body too large to
+// wait for on the loop.
+func (w *loopWorker) requestSize(c *engine.Conn, in []byte, headLen int) (int, engine.Action) {
+	plan := w.rs.set.planBody(&w.req, headLen)
+	switch plan.action {
+	case bodyNone:
+		return headLen, engine.Continue
+	case bodyReject:
+		_, act := w.refuse(c, plan.status)
+		return 0, act
+	}
+	if !w.req.Chunked && int64(headLen)+w.req.ContentLength > engine.MaxInput {
+		return 0, engine.Handoff
+	}
+	w.body.start(&w.req, plan)
+	n, done, err := w.body.feed(in[headLen:])
+	switch {
+	case err != nil:
+		_, act := w.refuse(c, bodyStatus(err))
+		return 0, act
+	case done:
+		return headLen + n, engine.Continue
+	case len(in) > engine.MaxInput:
+		return 0, engine.Handoff
+	}
+	w.sendContinue(c, plan)
+	return 0, engine.Continue
+}
+
+// sendContinue sends "100 Continue" once for a request whose client waits
+// for it before sending the body.
+func (w *loopWorker) sendContinue(c *engine.Conn, plan bodyPlan) {
+	tag := loopTag(c.Tag())
+	if plan.sendContinue && tag&tagContinued == 0 {
+		c.WriteString(continue100)
+		c.SetTag(uint64(tag | tagContinued))
+	}
+}
+
+// answer plans the response to w.req and queues it; it reports whether
+// the connection goes on.
+func (w *loopWorker) answer(c *engine.Conn) engine.Action {
+	w.rs.served = loopTag(c.Tag()).served()
+	w.head = w.rs.respond(w.head[:0], &w.req, &w.rsp)
+	c.SetTag(uint64(uint32(w.rs.served)))
+	c.Write(w.head)
+	if err := w.writeBody(c); err != nil || w.rsp.close {
+		return engine.Close
+	}
+	return engine.Continue
+}
+
+// refuse answers a request the server will not read further with status
+// and "Connection: close". The request is left unconsumed, so the engine
+// lingers before closing.
+func (w *loopWorker) refuse(c *engine.Conn, status int) (int, engine.Action) {
+	w.head = w.rs.closeError(w.head[:0], status, &w.rsp)
+	c.Write(w.head)
+	w.writeBody(c)
+	return 0, engine.Close
+}
+
+// writeBody queues the body of w.rsp after its head and releases the
+// response. An error (a file shorter than planned) means the connection
+// must close: the head promised more.
+func (w *loopWorker) writeBody(c *engine.Conn) error {
+	rsp := &w.rsp
+	defer rsp.release()
+	c.Write(rsp.body)
+	if rsp.file == nil {
+		c.Write(rsp.trailer)
+		return nil
+	}
+	if rsp.bodyLen() <= loopInlineMax {
+		if err := w.inlineParts(c); err != nil {
+			return err
+		}
+	} else {
+		w.sendParts(c)
+	}
+	c.Write(rsp.trailer)
+	return nil
+}
+
+// inlineParts reads every file part of w.rsp and queues it as memory.
+func (w *loopWorker) inlineParts(c *engine.Conn) error {
+	rsp := &w.rsp
+	for i := range rsp.parts {
+		p := &rsp.parts[i]
+		c.Write(p.Prefix)
+		b := w.inline[:p.Length]
+		if m, err := rsp.file.ReadAt(b, p.Offset); m < len(b) {
+			if err == nil {
+				err = errShortFile
+			}
+			return err
+		}
+		c.Write(b)
+	}
+	return nil
+}
+
+// errShortFile is a file that ended before the length its head announced.
+var errShortFile = errors.New("server: file shorter than its response")
+
+// sendParts queues every file part of w.rsp for sendfile. The engine gives
+// the response's hold on the file back (w.release) after the last part.
+func (w *loopWorker) sendParts(c *engine.Conn) {
+	rsp := &w.rsp
+	last := len(rsp.parts) - 1
+	for i := range rsp.parts {
+		p := &rsp.parts[i]
+		c.Write(p.Prefix)
+		var rel func(*os.File)
+		if i == last {
+			rel = w.release
+		}
+		c.SendFile(rsp.file, p.Offset, p.Length, rel)
+	}
+	rsp.disown()
+}
+
+// recoverPanic turns a panic while serving a request into a logged error
+// and a close, as the goroutine driver does: the loop must survive it.
+func (l *loop) recoverPanic(c *engine.Conn, w *loopWorker, n *int, act *engine.Action) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	l.srv.log.Error("panic serving connection", "remote", c.RemoteAddr().String(),
+		"panic", v, "stack", string(debug.Stack()))
+	w.rsp.release()
+	*n, *act = 0, engine.Close
+}
+
+// parseStatus is the status answering a parse error.
+func parseStatus(err error) int {
+	var pe *http1.ParseError
+	if errors.As(err, &pe) {
+		return pe.Status
+	}
+	return 400
+}

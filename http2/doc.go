@@ -47,7 +47,7 @@
 //
 // An HTTP/1 driver hands a connection over for h2c: [MatchPreface] detects
 // prior knowledge in the first bytes (Feed them to a new ServerConn), and
-// [DecodeHTTP2Settings] with [NewUpgradedServerConn] serve an
+// [DecodeHTTP2Settings] with [ServerConn.Upgrade] serve an
 // "Upgrade: h2c" request as stream 1 after writing [UpgradeResponse].
 //
 // # Invariants

@@ -1,9 +1,14 @@
 package http2_test
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,14 +32,17 @@ type testDriver struct {
 
 func serveConn(conn net.Conn, cfg *http2.Config) {
 	d := &testDriver{conn: conn, pending: map[uint32][]byte{}, work: make(chan func()), writeTimeout: 5 * time.Second}
-	d.sc = http2.NewServerConn(d, cfg)
 	defer conn.Close()
+	br := bufio.NewReader(conn)
+	if !d.start(br, cfg) {
+		return
+	}
 	reads, ack, done := make(chan []byte), make(chan struct{}), make(chan struct{})
 	defer close(done)
 	go func() {
 		buf := make([]byte, 32<<10)
 		for {
-			n, err := conn.Read(buf)
+			n, err := br.Read(buf)
 			if n > 0 {
 				select {
 				case reads <- buf[:n]:
@@ -72,6 +80,53 @@ func serveConn(conn net.Conn, cfg *http2.Config) {
 	d.flush()
 }
 
+// start makes the ServerConn: prior knowledge when the connection begins
+// with the client preface, else an HTTP/1.1 "Upgrade: h2c" request.
+func (d *testDriver) start(br *bufio.Reader, cfg *http2.Config) bool {
+	for {
+		b, err := br.Peek(len(http2.ClientPreface))
+		switch http2.MatchPreface(b) {
+		case http2.PrefaceYes:
+			d.sc = http2.NewServerConn(d, cfg)
+			return true
+		case http2.PrefaceNo:
+			return d.upgrade(br, cfg)
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+// upgrade serves an HTTP/1.1 request asking for h2c as stream 1.
+func (d *testDriver) upgrade(br *bufio.Reader, cfg *http2.Config) bool {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return false
+	}
+	settings, err := http2.DecodeHTTP2Settings(nil, []byte(req.Header.Get("HTTP2-Settings")))
+	if err != nil || !strings.EqualFold(req.Header.Get("Upgrade"), "h2c") {
+		io.WriteString(d.conn, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		return false
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return false
+	}
+	u := &http2.UpgradeRequest{Method: req.Method, Scheme: "http", Authority: req.Host,
+		Path: req.URL.RequestURI(), Settings: settings, Body: body}
+	for name, vs := range req.Header {
+		for _, v := range vs {
+			u.Header = append(u.Header, http2.HeaderField{Name: name, Value: v})
+		}
+	}
+	if _, err := io.WriteString(d.conn, http2.UpgradeResponse); err != nil {
+		return false
+	}
+	d.sc = http2.NewServerConn(d, cfg)
+	return d.sc.Upgrade(u) == nil
+}
+
 // flush writes the ServerConn's output; false means the write failed.
 func (d *testDriver) flush() bool {
 	for out := d.sc.Output(); len(out) > 0; out = d.sc.Output() {
@@ -99,11 +154,18 @@ func (d *testDriver) OnData(s *http2.Stream, p []byte, end bool) {
 	}
 }
 
+// respond answers 200 with the path as the body; "/big/N" gets N octets,
+// and x-received tells how many request body octets arrived.
 func (d *testDriver) respond(s *http2.Stream) {
 	body := []byte(s.Path)
+	if n, ok := strings.CutPrefix(s.Path, "/big/"); ok {
+		k, _ := strconv.Atoi(n)
+		body = bytes.Repeat([]byte("x"), k)
+	}
 	hdr := []http2.HeaderField{
 		{Name: "content-type", Value: "text/plain"},
 		{Name: "content-length", Value: strconv.Itoa(len(body))},
+		{Name: "x-received", Value: strconv.FormatInt(s.Received(), 10)},
 	}
 	if s.Method == "HEAD" {
 		d.sc.WriteHeaders(s.ID, 200, hdr, true)
@@ -139,8 +201,20 @@ func startServer(t testing.TB, cfg *http2.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+	)
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -152,8 +226,17 @@ func startServer(t testing.TB, cfg *http2.Config) string {
 				}
 				continue
 			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
 			wg.Add(1)
-			go func() { defer wg.Done(); serveConn(c, cfg) }()
+			go func() {
+				defer wg.Done()
+				serveConn(c, cfg)
+				mu.Lock()
+				delete(conns, c)
+				mu.Unlock()
+			}()
 		}
 	}()
 	return ln.Addr().String()

@@ -84,7 +84,7 @@ func DecodeHTTP2Settings(dst []Setting, v []byte) ([]Setting, error) {
 }
 
 // UpgradeResponse is the answer an HTTP/1.1 driver writes before handing a
-// connection to [NewUpgradedServerConn] (RFC 7540 §3.2).
+// connection to [ServerConn.Upgrade] (RFC 7540 §3.2).
 const UpgradeResponse = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
 
 // UpgradeRequest is the HTTP/1.1 request that asked for "Upgrade: h2c":
@@ -93,7 +93,7 @@ type UpgradeRequest struct {
 	Method, Scheme, Authority, Path string // Scheme is "http"; Path includes the query
 	// Header holds the request's header fields except the hop-by-hop ones
 	// (Connection, Upgrade, HTTP2-Settings, Host, ...); names are
-	// lower-cased by NewUpgradedServerConn.
+	// lower-cased by Upgrade.
 	Header []HeaderField
 	// Settings are the decoded HTTP2-Settings ([DecodeHTTP2Settings]).
 	Settings []Setting
@@ -102,18 +102,25 @@ type UpgradeRequest struct {
 	Body []byte
 }
 
-// NewUpgradedServerConn returns the connection of an h2c upgrade
-// (RFC 7540 §3.2, kept by the issue although RFC 9113 deprecates it): the
-// driver has written [UpgradeResponse]; the server preface is in the
-// output; r's settings apply as if the client had sent them in a SETTINGS
-// frame (no acknowledgement is sent for them); r becomes stream 1, and
-// OnRequest (and OnData with the body and end) run before this function
-// returns. The client's connection preface is expected next.
-func NewUpgradedServerConn(h Handler, cfg *Config, r *UpgradeRequest) (*ServerConn, error) {
-	c := NewServerConn(h, cfg)
+// ErrUpgradeTooLate is returned by [ServerConn.Upgrade] on a connection
+// that has already received input or streams.
+var ErrUpgradeTooLate = errors.New("http2: upgrade after the connection started")
+
+// Upgrade turns a new ServerConn into the connection of an h2c upgrade
+// (RFC 7540 §3.2, kept by the issue although RFC 9113 deprecates it). The
+// driver has written [UpgradeResponse] and calls Upgrade before the first
+// Feed: r's settings apply as if the client had sent them in a SETTINGS
+// frame (no acknowledgement is sent for them), and r becomes stream 1,
+// half-closed (remote). OnRequest (and OnData with the body and end) run
+// before Upgrade returns, so the handler may answer at once. The client's
+// connection preface is expected next in Feed.
+func (c *ServerConn) Upgrade(r *UpgradeRequest) error {
+	if c.prefaceN != 0 || c.maxClientID != 0 || c.err != nil || c.closed {
+		return ErrUpgradeTooLate
+	}
 	for _, s := range r.Settings {
 		if err := c.applyUpgradeSetting(s); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	s := &Stream{ID: 1, Method: r.Method, Scheme: r.Scheme, Authority: r.Authority, Path: r.Path,
@@ -139,11 +146,11 @@ func NewUpgradedServerConn(h Handler, cfg *Config, r *UpgradeRequest) (*ServerCo
 	s.received = int64(len(r.Body))
 	c.maxClientID = 1
 	c.streams[1] = s
-	h.OnRequest(s)
+	c.h.OnRequest(s)
 	if len(r.Body) > 0 && !s.closed {
 		c.endRemote(s, r.Body)
 	}
-	return c, nil
+	return nil
 }
 
 func (c *ServerConn) applyUpgradeSetting(s Setting) error {

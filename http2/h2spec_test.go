@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestH2Spec runs h2spec (all cases, h2c) against the test driver and
+// TestH2Spec runs h2spec (all cases, strict ones included (-S), h2c) against the test driver and
 // requires every case to pass.
 func TestH2Spec(t *testing.T) {
 	bin, err := exec.LookPath("h2spec")
@@ -20,7 +20,7 @@ func TestH2Spec(t *testing.T) {
 	}
 	addr := startServer(t, nil)
 	_, port, _ := net.SplitHostPort(addr)
-	out, err := exec.Command(bin, "-h", "127.0.0.1", "-p", port, "-P", "/h2spec/conformance", "-o", "3").CombinedOutput()
+	out, err := exec.Command(bin, "-h", "127.0.0.1", "-p", port, "-P", "/h2spec/conformance", "-S", "-o", "3").CombinedOutput()
 	m := regexp.MustCompile(`(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed`).FindSubmatch(out)
 	if m == nil {
 		t.Fatalf("h2spec: %v\n%s", err, out)

@@ -126,7 +126,7 @@ func testLogger() *slog.Logger {
 
 // start runs a server with driver d for cfg (testConfig(t) when nil,
 // after mutate) and shuts it down when the test ends.
-func start(t *testing.T, d testDriver, mutate func(*config.Config)) *testServer {
+func start(t testing.TB, d testDriver, mutate func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := testConfig(t)
 	if mutate != nil {

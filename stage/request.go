@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"context"
 	"io"
 	"net/netip"
 	"time"
@@ -100,6 +101,7 @@ type Request struct {
 	rewritten bool
 	by        string // plugin that answered or refused, see Outcome
 	at        Stage
+	ctx       context.Context // see Context; nil means Background
 }
 
 // Header returns the value of the first header named name (ASCII

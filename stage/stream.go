@@ -1,0 +1,61 @@
+package stage
+
+import (
+	"context"
+	"net"
+)
+
+// Flusher is implemented by a [ResponseWriter] that can send what was
+// written so far before the handler returns (a streaming handler such as a
+// reverse proxy relays each piece of an upstream body as it arrives).
+// Flush sends the response head if it is not out yet, then every body byte
+// written so far (as one or more chunks when the server chose chunked
+// encoding). It returns the write error, after which the handler should
+// stop. A handler finds it with a type assertion on w.
+type Flusher interface {
+	Flush() error
+}
+
+// Hijacker is implemented by a [ResponseWriter] of an HTTP/1.x connection
+// whose request reached a blocking handler: Hijack hands the client
+// connection over to the handler, for a protocol switch (a 101 answer to
+// Upgrade, such as WebSocket) or a tunnel.
+//
+// After Hijack the server neither reads nor writes the connection, sends no
+// response (what w holds is discarded, so it must be called before anything
+// was written), applies no timeouts and does not reuse the connection; the
+// handler must close conn, also on error, before or after it returns.
+// buffered holds the bytes the server had already read from the client
+// beyond the request head and body (a client may send the first frames of
+// the new protocol right behind the request): the handler consumes them
+// before reading conn. Any deadline on conn is cleared. Hijack fails (and
+// the connection stays the server's) when the response was already written
+// or the connection cannot be handed over (HTTP/2, a handler on the event
+// loop). Stage 40 still runs for the request; the server reports it with
+// status 101.
+type Hijacker interface {
+	Hijack() (conn net.Conn, buffered []byte, err error)
+}
+
+// Context returns the request's context: the server cancels it when the
+// client connection is closed or broken, or when the server shuts down, so
+// that a blocking handler can stop waiting on its own I/O. It is never nil:
+// a Request the server did not give a context to (a test's, an inline
+// handler's) answers context.Background(). The context must not be used
+// after the handler returns.
+func (r *Request) Context() context.Context {
+	if r.ctx == nil {
+		return context.Background()
+	}
+	return r.ctx
+}
+
+// SetContext sets the context [Request.Context] returns. The server calls
+// it before a blocking handler runs; a handler may call it to hand a
+// derived context to code it calls. ctx must not be nil.
+func (r *Request) SetContext(ctx context.Context) {
+	if ctx == nil {
+		panic("stage: SetContext with a nil context")
+	}
+	r.ctx = ctx
+}

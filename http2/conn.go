@@ -442,10 +442,13 @@ func (c *ServerConn) onHeaders(fh FrameHeader, p []byte) *ConnError {
 		switch c.closedKind(id) {
 		case closedByUs:
 			b.kind = blockIgnore
-		case closedNormally, closedByPeer:
+		case closedUnknown:
+			if !c.goAwaySent || id <= c.goAwayLast {
+				return connErr(ProtocolError, "stream identifier not increasing")
+			}
+			b.kind = blockIgnore // a stream ignored after our GOAWAY
+		default: // closed normally or by the peer's RST_STREAM
 			return connErr(StreamClosed, "HEADERS on a closed stream")
-		default:
-			return connErr(ProtocolError, "stream identifier not increasing")
 		}
 	} else {
 		c.maxClientID = id

@@ -726,9 +726,12 @@ func TestGracefulShutdown(t *testing.T) {
 	if g == nil || g.Last != 3 || g.Code != NoError || p.sc.Done() {
 		t.Fatalf("GOAWAY %+v", g)
 	}
-	p.get(5, "/late", true) // after GOAWAY: ignored
-	if p.rec.reqs[5] != nil || p.err != nil {
-		t.Fatal("stream after GOAWAY served")
+	p.get(5, "/late", false) // after GOAWAY: ignored, and so are its frames
+	p.fr.WriteData(5, false, []byte("x"))
+	p.fr.WriteHeaders(xhttp2.HeadersFrameParam{StreamID: 5, BlockFragment: p.block("x-t", "1"), EndStream: true, EndHeaders: true})
+	p.flush()
+	if p.rec.reqs[5] != nil || p.err != nil || len(p.read()) != 0 {
+		t.Fatalf("stream after GOAWAY served (%v)", p.err)
 	}
 	p.sc.WriteHeaders(1, 204, nil, true)
 	p.fr.WriteData(3, true, []byte("end"))

@@ -124,7 +124,10 @@ func (c *ServerConn) Upgrade(r *UpgradeRequest) error {
 		}
 	}
 	s := &Stream{ID: 1, Method: r.Method, Scheme: r.Scheme, Authority: r.Authority, Path: r.Path,
-		ContentLength: int64(len(r.Body))}
+		ContentLength: -1}
+	if len(r.Body) > 0 {
+		s.ContentLength = int64(len(r.Body))
+	}
 	if len(r.Header) > 0 {
 		s.Header = make([]HeaderField, 0, len(r.Header))
 		for _, f := range r.Header {

@@ -3,6 +3,7 @@ package http2_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"gibbon/http2"
+	"gibbon/tlsx"
 )
 
 // testDriver is a minimal goroutine driver of an http2.ServerConn over a
@@ -201,6 +203,25 @@ func startServer(t testing.TB, cfg *http2.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveListener(t, ln, cfg)
+}
+
+// startTLSServer serves h2 over TLS (tlsx, self-signed, ALPN h2 only) on
+// 127.0.0.1:0 until the test ends.
+func startTLSServer(t testing.TB, cfg *http2.Config) string {
+	t.Helper()
+	store, err := tlsx.NewStore(tlsx.StoreConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", tlsx.ServerConfig(store, []string{tlsx.ALPNH2}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveListener(t, ln, cfg)
+}
+
+func serveListener(t testing.TB, ln net.Listener, cfg *http2.Config) string {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex

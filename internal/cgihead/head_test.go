@@ -96,3 +96,26 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+type flushCounter struct {
+	strings.Builder
+	flushes int
+}
+
+func TestCopy(t *testing.T) {
+	t.Parallel()
+	var w flushCounter
+	br := bufio.NewReaderSize(strings.NewReader("X: y\n\nabcdef"), 16)
+	if _, err := Read(br, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, rerr, werr := Copy(&w, func() error { w.flushes++; return nil }, br)
+	if n != 6 || rerr != nil || werr != nil || w.String() != "abcdef" || w.flushes == 0 {
+		t.Errorf("Copy = %d %v %v, %q, %d flushes", n, rerr, werr, w.String(), w.flushes)
+	}
+	boom := errors.New("boom")
+	_, rerr, werr = Copy(&w, func() error { return boom }, bufio.NewReader(strings.NewReader("x")))
+	if rerr != nil || werr != boom {
+		t.Errorf("flush error: %v %v", rerr, werr)
+	}
+}

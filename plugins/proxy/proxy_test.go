@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"gibbon/plugins/proxy"
 	"gibbon/stage"
+	"gibbon/stage/stagetest"
 )
 
 // deadAddr returns a loopback address nobody listens on.
@@ -327,5 +329,61 @@ func TestStatsPage(t *testing.T) {
 		if !strings.Contains(html, s) {
 			t.Errorf("stats page lacks %q:\n%s", s, html)
 		}
+	}
+}
+
+// TestClientGone: when the request context ends (the client went away)
+// the handler stops waiting for the upstream at once.
+func TestClientGone(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 1)
+	slow := newBackend(t, "slow", func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-r.Context().Done() // the proxy hung up
+	})
+	p, px := load(t, upstream("", "slow "+slow.addr))
+	r := stagetest.NewRequest(p.Hosts()[0].VHost, "GET", "/", "Host: example.com")
+	ctx, cancel := context.WithCancel(context.Background())
+	r.SetContext(ctx)
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	start := time.Now()
+	err := p.Route(r).Serve(stage.NewRecorder(), r)
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("got %v after %v", err, time.Since(start))
+	}
+	if s := serverStats(t, px, "slow"); s.State != "UP" || s.Failures != 0 || s.Active != 0 {
+		t.Errorf("a client going away counted against the server: %+v", s)
+	}
+}
+
+// TestCleanupStopsCheckers: Cleanup returns only once the checker
+// goroutines are gone, and may run twice.
+func TestCleanupStopsCheckers(t *testing.T) {
+	t.Parallel()
+	a := newBackend(t, "a", nil)
+	cfg := stagetest.Config(t, map[string]string{
+		"plugins.load":             "[PLUGINS]\n    Load proxy\n",
+		"plugins/proxy/proxy.conf": upstream("Check /health interval=10ms", "a "+a.addr+" check"),
+		"sites/default":            site,
+	})
+	p, err := stage.Load(cfg, stage.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := p.Plugin("proxy").(*proxy.Proxy)
+	waitFor(t, "a checked", 5*time.Second, func() bool { return serverStats(t, px, "a").Check != nil })
+	if err := p.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	last := serverStats(t, px, "a").Check.At
+	time.Sleep(50 * time.Millisecond)
+	if serverStats(t, px, "a").Check.At != last {
+		t.Error("checks went on after Cleanup")
+	}
+	if err := p.Cleanup(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -185,7 +185,7 @@ func TestForwardedIPv6(t *testing.T) {
 	}
 }
 
-func TestRequestBodyAndRewrite(t *testing.T) {
+func TestRequestBody(t *testing.T) {
 	t.Parallel()
 	echo := newBackend(t, "echo", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

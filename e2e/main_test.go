@@ -114,7 +114,7 @@ func freePort(t *testing.T) int {
 }
 
 // start runs gibbon in dir with args plus "-p PORT" on a free port and waits
-// until it accepts connections. It retries on another port when the chosen
+// until it answers HTTP requests. It retries on another port when the chosen
 // one was taken in the meantime. The process is stopped in t.Cleanup.
 func start(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
@@ -144,14 +144,30 @@ func startOnce(t *testing.T, dir string, port int, args []string) (*proc, error)
 		if p.exited() {
 			return nil, fmt.Errorf("exited with %d: %s", p.cmd.ProcessState.ExitCode(), p.stderr)
 		}
-		c, err := net.DialTimeout("tcp", p.addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
+		if answers(p.addr) {
 			return p, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return nil, fmt.Errorf("not answering on %s after 10s; stderr:\n%s", p.addr, p.stderr)
+}
+
+// answers reports whether an HTTP server answers a request on addr. The
+// listener accepts connections as soon as it is bound, but a response comes
+// only once gibbon serves, after the privilege drop and the pid file.
+func answers(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")); err != nil {
+		return false
+	}
+	buf := make([]byte, 5)
+	n, _ := io.ReadFull(c, buf)
+	return string(buf[:n]) == "HTTP/"
 }
 
 // launch starts gibbon in dir with exactly args, without waiting for it.

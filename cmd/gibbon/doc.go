@@ -5,7 +5,8 @@
 // default that serves ./htdocs or a built-in welcome page on port 2001), asks
 // package server to bind every listener, drops root privileges to the
 // configured User, writes the pid file and serves until SIGTERM or SIGINT,
-// which start a graceful shutdown.
+// which start a graceful shutdown. It imports plugins/all, so every standard
+// plugin is registered; a plugin runs only when plugins.load names it.
 //
 // It is not the server: it holds no request handling, no config parsing and no
 // listener logic. Everything it does is wiring and process management.

@@ -1,0 +1,461 @@
+package fastcgi
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"gibbon/internal/cgihead"
+	"gibbon/stage"
+	"gibbon/static"
+)
+
+// FastCGI is the plugin: the backends of fastcgi.conf. Read-only after
+// Provision (the backends guard their own pools); safe for concurrent use.
+type FastCGI struct {
+	backends []*backend
+	log      *slog.Logger
+}
+
+// handler serves one [HANDLERS] rule.
+type handler struct {
+	f        *FastCGI
+	backends []*backend
+	exts     []string      // script name endings, of all its backends
+	next     atomic.Uint32 // round-robin cursor
+}
+
+// Blocking is true: a handler waits on a backend.
+func (h *handler) Blocking() bool { return true }
+
+// ServeGibbon sends the request to a backend and streams its answer. It
+// answers 404/403/301 when there is no script, 503 when no connection
+// slot frees in time, 502 when no backend accepts a connection or one
+// breaks the protocol or closes before its head, 504 when connecting or
+// waiting for the backend times out. A local redirect returns a
+// *stage.InternalRedirect.
+func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
+	vh := r.VHost
+	if vh == nil {
+		return stage.Error(500, errors.New("fastcgi: request without a virtual host"))
+	}
+	s, err := cgihead.Locate(vh.DocumentRoot, r.Path, h.indexFiles(vh), vh.SymLink)
+	if err != nil {
+		return locateError(w, r, err)
+	}
+	if !h.runs(s.Name) {
+		// "/uploads/photo.jpg/x.php": never hand a file that is not a
+		// script to the backend (the cgi.fix_pathinfo hole).
+		return stage.Error(403, fmt.Errorf("fastcgi: %s is not a script", s.Name))
+	}
+	body, length, done, err := requestBody(r)
+	if err != nil {
+		return err
+	}
+	defer done()
+	x := &exchange{h: h, w: w, r: r, s: s, ctx: r.Context(), body: &countingReader{r: body}}
+	for _, v := range meta(r, s, length).Append(nil) {
+		x.params = append(x.params, [2]string{v.Name, v.Value})
+	}
+	if body == nil {
+		x.body = nil
+	}
+	return h.serve(x)
+}
+
+// runs reports whether a script named name may go to the backends.
+func (h *handler) runs(name string) bool {
+	for _, x := range h.exts {
+		if strings.HasSuffix(name, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// indexFiles are the host's index files that name scripts: a directory
+// with index.html and index.php runs index.php.
+func (h *handler) indexFiles(vh *stage.VHost) []string {
+	var out []string
+	for _, f := range vh.IndexFiles {
+		if h.runs(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// order returns the backends to try: round-robin from the cursor, those
+// that refused a connection lately last.
+func (h *handler) order() []*backend {
+	n := len(h.backends)
+	start := int(h.next.Add(1)-1) % n
+	out := make([]*backend, 0, n)
+	var down []*backend
+	now := time.Now()
+	for i := range n {
+		b := h.backends[(start+i)%n]
+		if b.down(now) {
+			down = append(down, b)
+			continue
+		}
+		out = append(out, b)
+	}
+	return append(out, down...)
+}
+
+// serve tries the backends in order: first every backend with a free
+// slot, failing over when one refuses connections; when all are busy it
+// waits for a slot of the first.
+func (h *handler) serve(x *exchange) error {
+	order := h.order()
+	var last error
+	tried := false
+	for _, b := range order {
+		if !b.tryAcquire() {
+			continue
+		}
+		tried = true
+		err, failover := x.on(b)
+		if !failover {
+			return err
+		}
+		last = err
+	}
+	if tried {
+		return last
+	}
+	b := order[0]
+	if !b.acquire(x.ctx) {
+		if x.ctx.Err() != nil {
+			return stage.Error(499, fmt.Errorf("fastcgi: client went away: %w", x.ctx.Err()))
+		}
+		x.w.Header().Set("Retry-After", "1")
+		return stage.Error(503, fmt.Errorf("fastcgi: %s: all %d connections busy", b.name, b.maxConns))
+	}
+	err, _ := x.on(b)
+	return err
+}
+
+// exchange is one request's trip to a backend.
+type exchange struct {
+	h      *handler
+	w      stage.ResponseWriter
+	r      *stage.Request
+	s      cgihead.Script
+	ctx    context.Context
+	params [][2]string
+	body   *countingReader // nil without a body
+}
+
+// on runs the request on backend b, whose slot the caller took; it
+// releases the slot. failover reports a backend that could not be reached
+// (nothing was sent: another backend may be tried).
+func (x *exchange) on(b *backend) (err error, failover bool) {
+	defer b.release()
+	fresh := false
+	for {
+		c, err := b.get(x.ctx, fresh)
+		if err != nil {
+			if x.ctx.Err() != nil {
+				return stage.Error(499, fmt.Errorf("fastcgi: client went away: %w", x.ctx.Err())), false
+			}
+			return gatewayError(fmt.Errorf("fastcgi: %s: %w", b.name, err)), true
+		}
+		c.requests++
+		err, stale := x.run(b, c)
+		if stale && !fresh {
+			// A kept-alive connection the backend had closed: nothing was
+			// consumed, try once on a new connection.
+			fresh = true
+			continue
+		}
+		return err, false
+	}
+}
+
+// run sends the request on c and relays the answer. stale reports a
+// reused connection that failed before the backend sent anything and
+// before any body byte was read.
+func (x *exchange) run(b *backend, c *conn) (err error, stale bool) {
+	stop := context.AfterFunc(x.ctx, c.cancel)
+	clean := false
+	defer func() {
+		if !stop() {
+			clean = false // the context ended: c's deadlines are in the past
+		}
+		if clean {
+			b.put(c, true)
+		} else {
+			c.nc.Close()
+		}
+	}()
+	fed, err := x.send(b, c)
+	if err != nil {
+		c.cancel()
+		<-fed
+		return gatewayError(fmt.Errorf("fastcgi: %s: sending the request: %w", b.name, err)), c.reused && x.consumed() == 0
+	}
+	finish := func() error {
+		c.cancel()
+		return <-fed
+	}
+	sr := &stdoutReader{c: c, timeout: b.readTimeout, stderr: func(p []byte) {
+		x.h.f.log.Warn("fastcgi stderr", "server", b.name, "script", x.s.Name, "text", strings.TrimRight(string(p), "\r\n"))
+	}}
+	br := bufio.NewReaderSize(sr, 32<<10)
+	head, err := cgihead.Read(br, 0)
+	if err != nil {
+		ferr := finish()
+		return x.headError(b, sr, err, ferr), c.reused && !sr.got && x.consumed() == 0
+	}
+	if head.Kind() == cgihead.LocalRedirect {
+		_, rerr := io.Copy(io.Discard, br)
+		clean = x.done(sr, fed, rerr)
+		return localRedirect(head.Location), false
+	}
+	writeHead(x.w, head)
+	var flush func() error
+	if f, ok := x.w.(stage.Flusher); ok {
+		flush = f.Flush
+	}
+	_, rerr, werr := cgihead.Copy(x.w, flush, br)
+	switch {
+	case werr != nil:
+		finish()
+		return fmt.Errorf("fastcgi: %s: writing to the client: %w", x.s.Name, werr), false
+	case rerr != nil:
+		finish()
+		if x.ctx.Err() != nil {
+			return fmt.Errorf("fastcgi: %s: client went away: %w", x.s.Name, x.ctx.Err()), false
+		}
+		return fmt.Errorf("fastcgi: %s: %s: reading the response: %w", x.s.Name, b.name, rerr), false
+	}
+	clean = x.done(sr, fed, nil)
+	return nil, false
+}
+
+// done waits for the STDIN feeder after END_REQUEST and tells whether the
+// connection may be reused: the request completed and all its STDIN went
+// out (a backend that answered without reading the whole body leaves the
+// connection in an unknown state).
+func (x *exchange) done(sr *stdoutReader, fed <-chan error, rerr error) bool {
+	clean := rerr == nil && sr.ended && sr.end.ProtocolStatus == statusRequestComplete
+	select {
+	case err := <-fed:
+		return clean && err == nil
+	default:
+	}
+	sr.c.cancel()
+	<-fed
+	return false
+}
+
+// headError maps a failure before the response head to a status.
+func (x *exchange) headError(b *backend, sr *stdoutReader, err, feedErr error) error {
+	var pe *ProtocolError
+	switch {
+	case x.ctx.Err() != nil:
+		return stage.Error(499, fmt.Errorf("fastcgi: client went away: %w", x.ctx.Err()))
+	case feedErr != nil && !isNetError(feedErr):
+		return stage.Error(400, fmt.Errorf("fastcgi: reading the request body: %w", feedErr))
+	case sr.ended && sr.end.ProtocolStatus == statusOverloaded:
+		x.w.Header().Set("Retry-After", "1")
+		return stage.Error(503, fmt.Errorf("fastcgi: %s: backend overloaded", b.name))
+	case sr.ended && sr.end.ProtocolStatus != statusRequestComplete:
+		return stage.Error(502, fmt.Errorf("fastcgi: %s: request refused (protocol status %d)", b.name, sr.end.ProtocolStatus))
+	case errors.As(err, &pe), errors.Is(err, cgihead.ErrMalformed):
+		return stage.Error(502, fmt.Errorf("fastcgi: %s: %s: %w", b.name, x.s.Name, err))
+	}
+	return gatewayError(fmt.Errorf("fastcgi: %s: %s: %w", b.name, x.s.Name, err))
+}
+
+// send writes BEGIN_REQUEST and PARAMS, then STDIN: at once when there is
+// no body, else from a goroutine that streams the body while the answer is
+// read. fed yields the feeder's result once it is done with the body.
+func (x *exchange) send(b *backend, c *conn) (<-chan error, error) {
+	fed := make(chan error, 1)
+	if err := c.setWriteDeadline(time.Now().Add(b.readTimeout)); err != nil {
+		fed <- nil
+		return fed, err
+	}
+	rw := c.rw
+	rw.writeBegin(requestID, b.keepAlive)
+	rw.writeParams(requestID, x.params)
+	if x.body == nil {
+		rw.write(typeStdin, requestID, nil)
+		fed <- nil
+		return fed, rw.flush()
+	}
+	if err := rw.flush(); err != nil {
+		fed <- nil
+		return fed, err
+	}
+	go func() { fed <- x.feed(b, c) }()
+	return fed, nil
+}
+
+// feed streams the body as STDIN records. A failure to read the body
+// cancels the connection, so that the reader stops too.
+func (x *exchange) feed(b *backend, c *conn) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := x.body.Read(buf)
+		if n > 0 {
+			if werr := c.setWriteDeadline(time.Now().Add(b.readTimeout)); werr != nil {
+				return &net.OpError{Op: "write", Err: werr}
+			}
+			c.rw.write(typeStdin, requestID, buf[:n])
+			if werr := c.rw.flush(); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			c.rw.write(typeStdin, requestID, nil)
+			return c.rw.flush()
+		}
+		if err != nil {
+			c.cancel()
+			return err
+		}
+	}
+}
+
+func (x *exchange) consumed() int64 {
+	if x.body == nil {
+		return 0
+	}
+	return x.body.n.Load()
+}
+
+// isNetError tells an error of the backend connection from one of the
+// request body.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed) || errors.Is(err, context.Canceled)
+}
+
+// gatewayError is 504 for a timeout, else 502.
+func gatewayError(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return stage.Error(504, err)
+	}
+	return stage.Error(502, err)
+}
+
+// countingReader counts the bytes read from the request body.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// stdoutReader reads the STDOUT stream of the request from its records,
+// hands STDERR to stderr, and returns io.EOF at END_REQUEST.
+type stdoutReader struct {
+	c       *conn
+	timeout time.Duration
+	stderr  func([]byte)
+
+	pending []byte // view into the record reader's buffer
+	got     bool   // a record arrived
+	ended   bool
+	end     endRequest
+}
+
+func (s *stdoutReader) Read(p []byte) (int, error) {
+	for len(s.pending) == 0 {
+		if s.ended {
+			return 0, io.EOF
+		}
+		if err := s.c.setReadDeadline(time.Now().Add(s.timeout)); err != nil {
+			return 0, err
+		}
+		h, content, err := s.c.rr.next()
+		if err == io.EOF {
+			err = errUnexpectedEnd
+		}
+		if err != nil {
+			return 0, err
+		}
+		s.got = true
+		if h.ID == 0 {
+			continue // a management record (GET_VALUES_RESULT, UNKNOWN_TYPE)
+		}
+		if h.ID != requestID {
+			return 0, &ProtocolError{Msg: "record for request " + strconv.Itoa(int(h.ID))}
+		}
+		switch h.Type {
+		case typeStdout:
+			s.pending = content // empty: the end of STDOUT
+		case typeStderr:
+			if len(content) > 0 {
+				s.stderr(content)
+			}
+		case typeEndRequest:
+			if s.end, err = parseEndRequest(content); err != nil {
+				return 0, err
+			}
+			s.ended = true
+		default:
+			return 0, &ProtocolError{Msg: "unexpected " + h.Type.String() + " record"}
+		}
+	}
+	n := copy(p, s.pending)
+	s.pending = s.pending[n:]
+	return n, nil
+}
+
+// writeHead copies the backend's head to w.
+func writeHead(w stage.ResponseWriter, head *cgihead.Head) {
+	hd := w.Header()
+	for _, f := range head.Fields {
+		hd.Add(f.Name, f.Value)
+	}
+	w.WriteHeader(head.Code())
+}
+
+// localRedirect turns "Location: /path?query" into a
+// *stage.InternalRedirect.
+func localRedirect(loc string) error {
+	p, q, _ := strings.Cut(loc, "?")
+	clean, status := static.CleanPath([]byte(p))
+	if status != 0 {
+		return stage.Error(502, fmt.Errorf("fastcgi: bad local redirect %q", loc))
+	}
+	return &stage.InternalRedirect{Path: clean, Query: q}
+}
+
+// locateError answers what cgihead.Locate found instead of a script.
+func locateError(w stage.ResponseWriter, r *stage.Request, err error) error {
+	var se *cgihead.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	if se.Status == 301 {
+		w.Header().Set("Location", stage.EscapePath(r.Path)+"/")
+		return w.Respond(301, "", nil)
+	}
+	return stage.Error(se.Status, err)
+}
+
+var (
+	_ stage.Provisioner  = (*FastCGI)(nil)
+	_ stage.Cleaner      = (*FastCGI)(nil)
+	_ stage.HandlerMaker = (*FastCGI)(nil)
+	_ stage.Handler      = (*handler)(nil)
+)

@@ -1,0 +1,184 @@
+package fastcgi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"gibbon/http1"
+	"gibbon/stage"
+	"gibbon/stage/stagetest"
+)
+
+// streamWriter is a streaming stage.ResponseWriter: it implements
+// stage.Flusher, can call back on each flush, and can fail writes to act as
+// a client that went away. Safe to read from another goroutine through its
+// methods.
+type streamWriter struct {
+	mu      sync.Mutex
+	code    int
+	header  stage.Header
+	sent    stage.Header // frozen at WriteHeader
+	body    bytes.Buffer
+	flushes int
+	wrote   bool
+
+	onFlush func(body []byte) // called without mu held
+	failAt  int               // >0: Write fails once the body reached failAt bytes
+}
+
+func (w *streamWriter) Header() *stage.Header { return &w.header }
+
+func (w *streamWriter) WriteHeader(code int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.wrote {
+		return
+	}
+	w.code, w.wrote = code, true
+	for _, f := range w.header.Fields() {
+		w.sent.Add(f.Name, f.Value)
+	}
+}
+
+var errGone = errors.New("client went away")
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(200)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failAt > 0 && w.body.Len() >= w.failAt {
+		return 0, errGone
+	}
+	return w.body.Write(p)
+}
+
+func (w *streamWriter) Flush() error {
+	w.mu.Lock()
+	w.flushes++
+	snap := append([]byte(nil), w.body.Bytes()...)
+	fail := w.failAt > 0 && w.body.Len() >= w.failAt
+	w.mu.Unlock()
+	if w.onFlush != nil {
+		w.onFlush(snap)
+	}
+	if fail {
+		return errGone
+	}
+	return nil
+}
+
+func (w *streamWriter) Respond(status int, contentType string, body []byte) error {
+	if contentType != "" {
+		w.header.Set("Content-Type", contentType)
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(body)
+	return err
+}
+
+func (w *streamWriter) Written() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.wrote
+}
+
+func (w *streamWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.body.String()
+}
+
+var (
+	_ stage.ResponseWriter = (*streamWriter)(nil)
+	_ stage.Flusher        = (*streamWriter)(nil)
+)
+
+// site loads a configuration with the fastcgi plugin, conf as
+// fastcgi.conf and handlers as the default host's [HANDLERS], then writes
+// files under the document root.
+func site(t *testing.T, conf, handlers string, files map[string]string) (*stage.Pipeline, string) {
+	t.Helper()
+	cfg := stagetest.Config(t, map[string]string{
+		"plugins.load":                 "[PLUGINS]\n    Load fastcgi\n",
+		"plugins/fastcgi/fastcgi.conf": conf,
+		"sites/default":                "[HOST]\n    DocumentRoot htdocs\n[HANDLERS]\n" + handlers,
+		"gibbon.conf":                  "[SERVER]\n    Listen 0\n    Indexfile index.html index.php\n",
+	})
+	root := cfg.Hosts[0].DocumentRoot
+	for name, text := range files {
+		p := filepath.Join(root, name)
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		must(t, os.WriteFile(p, []byte(text), 0o644))
+	}
+	p, err := stage.Load(cfg, stage.Env{})
+	must(t, err)
+	t.Cleanup(func() { p.Cleanup() })
+	return p, root
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// request builds a request; body "" means none.
+func request(p *stage.Pipeline, method, target, body string, headers ...string) *stage.Request {
+	if body != "" && !hasHeader(headers, "Transfer-Encoding") {
+		headers = append(headers, "Content-Length: "+strconv.Itoa(len(body)))
+	}
+	r := stagetest.NewRequest(p.Hosts()[0].VHost, method, target, headers...)
+	if body != "" {
+		r.Body = strings.NewReader(body)
+	}
+	return r
+}
+
+func hasHeader(hs []string, name string) bool {
+	for _, h := range hs {
+		if strings.HasPrefix(strings.ToLower(h), strings.ToLower(name)+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// serve routes r and serves it, following internal redirects as the server
+// does (bounded by stage.MaxInternalRedirects).
+func serve(t *testing.T, p *stage.Pipeline, w stage.ResponseWriter, r *stage.Request) error {
+	t.Helper()
+	for i := 0; ; i++ {
+		rule := p.Route(r)
+		if rule == nil {
+			t.Fatalf("no rule for %s", r.Path)
+		}
+		err := rule.Serve(w, r)
+		var ir *stage.InternalRedirect
+		if !errors.As(err, &ir) {
+			return err
+		}
+		if i == stage.MaxInternalRedirects {
+			return stage.Error(500, errors.New("too many internal redirects"))
+		}
+		r.Rewrite(ir.Path, ir.Query)
+		r.Method, r.MethodName, r.Body = http1.MethodGet, []byte("GET"), nil
+	}
+}
+
+// get serves a request and returns the writer.
+func get(t *testing.T, p *stage.Pipeline, method, target, body string, headers ...string) (*streamWriter, error) {
+	t.Helper()
+	w := new(streamWriter)
+	err := serve(t, p, w, request(p, method, target, body, headers...))
+	return w, err
+}
+
+var _ = io.EOF

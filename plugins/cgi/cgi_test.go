@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"gibbon/stage"
+	"gibbon/stage/stagetest"
 )
 
 var goCGI string // the built testdata/gocgi program
@@ -386,13 +388,42 @@ func TestQueueFull(t *testing.T) {
 	}
 }
 
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func TestStderrLogged(t *testing.T) {
 	t.Parallel()
-	p, _ := site(t, "", cgiRule, map[string]string{
-		"cgi-bin/warn.cgi": "#!/bin/sh\necho 'something odd' >&2\nprintf 'Content-Type: text/plain\\n\\nok'\n",
+	cfg := stagetest.Config(t, map[string]string{
+		"plugins.load":  "[PLUGINS]\n    Load cgi\n",
+		"sites/default": "[HOST]\n    DocumentRoot htdocs\n[HANDLERS]\n" + cgiRule,
 	})
+	must(t, os.MkdirAll(filepath.Join(cfg.Hosts[0].DocumentRoot, "cgi-bin"), 0o755))
+	must(t, os.WriteFile(filepath.Join(cfg.Hosts[0].DocumentRoot, "cgi-bin", "warn.cgi"),
+		[]byte("#!/bin/sh\necho 'something odd' >&2\nprintf 'Content-Type: text/plain\\n\\nok'\n"), 0o755))
+	var logs syncBuffer
+	p, err := stage.Load(cfg, stage.Env{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	must(t, err)
+	defer p.Cleanup()
 	w, err := get(t, p, "GET", "/cgi-bin/warn.cgi", "")
 	if err != nil || w.String() != "ok" {
 		t.Errorf("%v %q", err, w.String())
+	}
+	if s := logs.String(); !strings.Contains(s, `msg="cgi stderr"`) || !strings.Contains(s, `line="something odd"`) ||
+		!strings.Contains(s, "script=/cgi-bin/warn.cgi") {
+		t.Errorf("log: %s", s)
 	}
 }

@@ -13,6 +13,22 @@
 // It is not a FastCGI server (net/http/fcgi is), it does not multiplex,
 // and it starts no backend processes.
 //
+// # What the server must do
+//
+// The handlers are blocking: the server calls Rule.Serve off the event
+// loop with r.Body set (io.EOF at the end of the body; a Read must fail
+// once the connection is closed or its read deadline passes, since the
+// handler returns only after the body feeder stopped), r.Context()
+// cancelled when the client goes away, and a ResponseWriter that is a
+// stage.Flusher for streaming. A returned *stage.InternalRedirect is
+// followed as stage documents it. For index files: when r.Path ends in "/"
+// and no rule matches it, the server tries the host's index files in
+// order and, for the first that exists, routes on r.Path+name; if that
+// finds a rule it serves it with the request as is (the handler finds the
+// same index file; rewriting r.Path to the index path works too). So
+// "Match /.*\.php fastcgi" runs /dir/index.php for "/dir/", never serving
+// it as a static file.
+//
 // Invariants: a connection goes back to the pool only after an
 // END_REQUEST with FCGI_REQUEST_COMPLETE, with all of the request's STDIN
 // sent and the request's context still live; anything else closes it. At

@@ -180,10 +180,10 @@ func TestResponses(t *testing.T) {
 			t.Errorf("%s: %v, want %d", target, err, status)
 		}
 	}
-	// 10 MiB streamed intact.
-	w, err = get(t, p, "GET", "/info.php?big="+strconv.Itoa(10<<20), "")
+	// 4 MiB streamed intact.
+	w, err = get(t, p, "GET", "/info.php?big="+strconv.Itoa(4<<20), "")
 	must(t, err)
-	want := bytes.Repeat([]byte("0123456789abcdef"), (10<<20)/16)
+	want := bytes.Repeat([]byte("0123456789abcdef"), (4<<20)/16)
 	if !bytes.Equal(w.body.Bytes(), want) || w.flushes < 2 {
 		t.Errorf("big: %d bytes, %d flushes", w.body.Len(), w.flushes)
 	}

@@ -156,7 +156,7 @@ func hasHeader(hs []string, name string) bool {
 func serve(t *testing.T, p *stage.Pipeline, w stage.ResponseWriter, r *stage.Request) error {
 	t.Helper()
 	for i := 0; ; i++ {
-		rule := p.Route(r)
+		rule := routeIndex(p, r)
 		if rule == nil {
 			t.Fatalf("no rule for %s", r.Path)
 		}
@@ -182,3 +182,22 @@ func get(t *testing.T, p *stage.Pipeline, method, target, body string, headers .
 }
 
 var _ = io.EOF
+
+// routeIndex is the routing the server wiring must do for index files: a
+// directory path ("/app/") that no rule matches is routed as its index
+// file ("/app/index.php") when that file exists, the request itself left
+// unchanged (the handler finds the same index file).
+func routeIndex(p *stage.Pipeline, r *stage.Request) *stage.Rule {
+	if rule := p.Route(r); rule != nil || !strings.HasSuffix(r.Path, "/") {
+		return rule
+	}
+	for _, name := range r.VHost.IndexFiles {
+		if _, err := os.Stat(filepath.Join(r.VHost.DocumentRoot, r.Path, name)); err != nil {
+			continue
+		}
+		probe := *r
+		probe.Path = r.Path + name
+		return p.Route(&probe)
+	}
+	return nil
+}

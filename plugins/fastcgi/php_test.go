@@ -1,0 +1,294 @@
+package fastcgi
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime/multipart"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gibbon/stage"
+)
+
+// phpFPMBinary finds php-fpm; without it the test is skipped, unless
+// CI=true (test.sh installs it).
+func phpFPMBinary(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"php-fpm8.2", "php-fpm", "php-fpm8.3", "php-fpm8.4"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+		if _, err := os.Stat("/usr/sbin/" + name); err == nil {
+			return "/usr/sbin/" + name
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("php-fpm not found (apt-get install -y php-fpm)")
+	}
+	t.Skip("php-fpm not found")
+	return ""
+}
+
+// phpFPM is a php-fpm master started by a test, listening on sock.
+type phpFPM struct {
+	bin, dir, sock string
+	cmd            *exec.Cmd
+}
+
+// startPHPFPM starts php-fpm with a generated config (4 static children)
+// on a unix socket in a temp dir; it is killed when the test ends.
+func startPHPFPM(t *testing.T) *phpFPM {
+	t.Helper()
+	f := &phpFPM{bin: phpFPMBinary(t), dir: t.TempDir()}
+	f.sock = filepath.Join(f.dir, "fpm.sock")
+	f.start(t)
+	t.Cleanup(f.kill)
+	return f
+}
+
+func (f *phpFPM) start(t *testing.T) {
+	t.Helper()
+	os.Remove(f.sock)
+	user := ""
+	args := []string{"-F", "-y", filepath.Join(f.dir, "fpm.conf")}
+	if os.Geteuid() == 0 {
+		user = "user = root\ngroup = root\n"
+		args = append(args, "-R")
+	}
+	conf := fmt.Sprintf(`[global]
+error_log = %[1]s/fpm.log
+pid = %[1]s/fpm.pid
+daemonize = no
+[www]
+%[2]slisten = %[3]s
+pm = static
+pm.max_children = 4
+catch_workers_output = yes
+security.limit_extensions = .php
+php_admin_value[error_log] = %[1]s/php.log
+php_admin_flag[log_errors] = on
+`, f.dir, user, f.sock)
+	must(t, os.WriteFile(filepath.Join(f.dir, "fpm.conf"), []byte(conf), 0o644))
+	f.cmd = exec.Command(f.bin, args...)
+	f.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	must(t, f.cmd.Start())
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(f.sock); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(filepath.Join(f.dir, "fpm.log"))
+	t.Fatalf("php-fpm did not listen on %s:\n%s", f.sock, log)
+}
+
+// kill kills the master and its children at once (SIGKILL to the group).
+func (f *phpFPM) kill() {
+	if f.cmd != nil && f.cmd.Process != nil {
+		syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
+		f.cmd.Wait()
+	}
+}
+
+var phpScripts = map[string]string{
+	"info.php": `<?php
+header('Content-Type: text/plain');
+foreach (['SCRIPT_NAME', 'SCRIPT_FILENAME', 'PATH_INFO', 'QUERY_STRING', 'REQUEST_METHOD', 'REQUEST_URI',
+          'REMOTE_ADDR', 'DOCUMENT_ROOT', 'HTTP_X_CUSTOM', 'HTTP_PROXY', 'HTTPS', 'SERVER_NAME'] as $k) {
+    echo $k, '=', $_SERVER[$k] ?? '(unset)', "\n";
+}
+echo 'PHP_SELF=', $_SERVER['PHP_SELF'], "\n";`,
+	"form.php":      `<?php echo 'a=', $_POST['a'] ?? '', ';b=', $_POST['b'] ?? '', ';method=', $_SERVER['REQUEST_METHOD'];`,
+	"upload.php":    `<?php $f = $_FILES['file']; echo $f['name'], ' ', $f['size'], ' ', md5_file($f['tmp_name']), ' ', $_POST['note'] ?? '';`,
+	"app/index.php": `<?php echo 'route=', ($_SERVER['PATH_INFO'] ?? '') ?: '/', ' script=', $_SERVER['SCRIPT_NAME'];`,
+	"index.php":     `<?php echo 'index executed';`,
+	"status.php":    `<?php http_response_code(404); header('X-From: php'); echo 'missing';`,
+	"redirect.php":  `<?php header('Location: https://example.org/elsewhere'); `,
+	"echo.php":      `<?php echo 'body=', file_get_contents('php://input'), ';';`,
+	"sleep.php":     `<?php file_put_contents(__DIR__ . '/started', '1'); sleep(20); echo 'late';`,
+	"warn.php":      `<?php error_log('written to stderr'); echo 'ok';`,
+	"source.txt":    `<?php echo 'never run';`,
+}
+
+func phpSite(t *testing.T, f *phpFPM, extra ...string) (*stage.Pipeline, string) {
+	t.Helper()
+	conf := serverConf("php", "ServerPath "+f.sock, append([]string{"MaxConnections 4", "KeepAlive on", "QueueTimeout 60", "ReadTimeout 30"}, extra...)...)
+	return site(t, conf, "    Match /.*\\.php fastcgi php\n", phpScripts)
+}
+
+func TestPHP(t *testing.T) {
+	t.Parallel()
+	f := startPHPFPM(t)
+	p, root := phpSite(t, f)
+
+	t.Run("server variables", func(t *testing.T) {
+		w, err := get(t, p, "GET", "/info.php/extra/path?q=1", "", "Host: php.example:8080", "X-Custom: yes", "Proxy: http://evil")
+		must(t, err)
+		env := map[string]string{}
+		for _, line := range strings.Split(w.String(), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				env[k] = v
+			}
+		}
+		for k, want := range map[string]string{
+			"SCRIPT_NAME": "/info.php", "SCRIPT_FILENAME": root + "/info.php", "PATH_INFO": "/extra/path",
+			"QUERY_STRING": "q=1", "REQUEST_METHOD": "GET", "REQUEST_URI": "/info.php/extra/path?q=1",
+			"REMOTE_ADDR": "192.0.2.1", "DOCUMENT_ROOT": root, "HTTP_X_CUSTOM": "yes", "HTTP_PROXY": "(unset)",
+			"HTTPS": "(unset)", "SERVER_NAME": "php.example", "PHP_SELF": "/info.php/extra/path",
+		} {
+			if env[k] != want {
+				t.Errorf("%s = %q, want %q", k, env[k], want)
+			}
+		}
+		if w.code != 200 || !strings.HasPrefix(w.sent.Get("Content-Type"), "text/plain") {
+			t.Errorf("status %d type %q", w.code, w.sent.Get("Content-Type"))
+		}
+	})
+	t.Run("post form", func(t *testing.T) {
+		w, err := get(t, p, "POST", "/form.php", "a=hello+world&b=%C3%A9", "Content-Type: application/x-www-form-urlencoded")
+		must(t, err)
+		if w.String() != "a=hello world;b=é;method=POST" {
+			t.Errorf("body %q", w.String())
+		}
+		w, err = get(t, p, "POST", "/form.php", "a=chunked", "Content-Type: application/x-www-form-urlencoded", "Transfer-Encoding: chunked")
+		must(t, err)
+		if w.String() != "a=chunked;b=;method=POST" {
+			t.Errorf("chunked: body %q", w.String())
+		}
+	})
+	t.Run("upload", func(t *testing.T) {
+		data := bytes.Repeat([]byte("gibbon upload \x00\xff"), 40000) // 640 KB
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		must(t, mw.WriteField("note", "hi"))
+		fw, err := mw.CreateFormFile("file", "data.bin")
+		must(t, err)
+		fw.Write(data)
+		must(t, mw.Close())
+		w, err := get(t, p, "POST", "/upload.php", buf.String(), "Content-Type: "+mw.FormDataContentType())
+		must(t, err)
+		sum := md5.Sum(data)
+		if want := fmt.Sprintf("data.bin %d %s hi", len(data), hex.EncodeToString(sum[:])); w.String() != want {
+			t.Errorf("got %q, want %q", w.String(), want)
+		}
+	})
+	t.Run("front controller", func(t *testing.T) {
+		w, err := get(t, p, "GET", "/app/index.php/users/42/edit", "")
+		must(t, err)
+		if w.String() != "route=/users/42/edit script=/app/index.php" {
+			t.Errorf("body %q", w.String())
+		}
+	})
+	t.Run("index.php executes", func(t *testing.T) {
+		for target, want := range map[string]string{"/": "index executed", "/app/": "route=/ script=/app/index.php"} {
+			w, err := get(t, p, "GET", target, "")
+			must(t, err)
+			if w.String() != want {
+				t.Errorf("%s: body %q, want %q", target, w.String(), want)
+			}
+		}
+	})
+	t.Run("status and redirect", func(t *testing.T) {
+		w, err := get(t, p, "GET", "/status.php", "")
+		must(t, err)
+		if w.code != 404 || w.sent.Get("X-From") != "php" || w.String() != "missing" {
+			t.Errorf("status.php: %d %q %q", w.code, w.sent.Get("X-From"), w.String())
+		}
+		w, err = get(t, p, "GET", "/redirect.php", "")
+		must(t, err)
+		if w.code != 302 || w.sent.Get("Location") != "https://example.org/elsewhere" {
+			t.Errorf("redirect.php: %d %q", w.code, w.sent.Get("Location"))
+		}
+	})
+	t.Run("not a script", func(t *testing.T) {
+		if _, err := get(t, p, "GET", "/source.txt/x.php", ""); stage.StatusOf(err) != 403 {
+			t.Errorf("err %v, want 403", err)
+		}
+	})
+	t.Run("stderr", func(t *testing.T) {
+		w, err := get(t, p, "GET", "/warn.php", "")
+		if err != nil || w.String() != "ok" {
+			t.Errorf("%v %q", err, w.String())
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		hammerPath(t, p, "/echo.php", 500)
+	})
+}
+
+func TestPHPBackendKilled(t *testing.T) {
+	t.Parallel()
+	f := startPHPFPM(t)
+	p, root := phpSite(t, f)
+	for range 3 { // fill the pool with kept-alive connections
+		w, err := get(t, p, "GET", "/index.php", "")
+		must(t, err)
+		if w.String() != "index executed" {
+			t.Fatalf("body %q", w.String())
+		}
+	}
+	done := make(chan error, 1)
+	go func() { _, err := get(t, p, "GET", "/sleep.php", ""); done <- err }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(root, "started")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sleep.php did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.kill()
+	select {
+	case err := <-done:
+		if stage.StatusOf(err) != 502 {
+			t.Errorf("killed mid-run: %v, want 502", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer after the backend died")
+	}
+	if _, err := get(t, p, "GET", "/index.php", ""); stage.StatusOf(err) != 502 {
+		t.Errorf("backend down: %v, want 502", err)
+	}
+	f.start(t) // a new backend on the same socket
+	w, err := get(t, p, "GET", "/index.php", "")
+	if err != nil || w.String() != "index executed" {
+		t.Errorf("after restart: %v %q", err, w.String())
+	}
+}
+
+// hammerPath is hammer for a given script.
+func hammerPath(t *testing.T, p *stage.Pipeline, path string, n int) {
+	t.Helper()
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			w := new(streamWriter)
+			body := fmt.Sprintf("n=%d", i)
+			err := serve(t, p, w, request(p, "POST", path, body, "Content-Type: application/octet-stream"))
+			if err == nil && w.String() != "body="+body+";" {
+				err = fmt.Errorf("request %d: %d %q", i, w.code, w.String())
+			}
+			errs <- err
+		}()
+	}
+	var failed []error
+	for range n {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		t.Errorf("%d of %d failed, first: %v", len(failed), n, errors.Join(failed[:min(3, len(failed))]...))
+	}
+}

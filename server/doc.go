@@ -1,8 +1,25 @@
 // Package server wires gibbon together and drives HTTP/1.x connections:
-// listeners from the config, one goroutine per connection, virtual host
-// lookup, Redirect hosts, static files with error pages, timeouts, limits,
-// the Date header from package internal/clock, the Server header and graceful
-// shutdown.
+// listeners from the config, the epoll engine's worker loops or one
+// goroutine per connection (see [Driver]), virtual host lookup, Redirect
+// hosts, static files with error pages, timeouts, limits, the Date header
+// from package internal/clock, the Server header and graceful shutdown.
+//
+// # Drivers
+//
+// The epoll driver (loop.go, engine_driver.go; the default on Linux)
+// serves on package engine's worker loops: OnData parses one request per
+// call, decides its body (requests wait on the loop until head and body
+// are in, "100 Continue" sent once; a body too large to wait for goes to
+// a goroutine), plans the response with the same responder and queues it:
+// head and small bodies copied, files up to 16 KiB read into the output,
+// larger ones with sendfile from the worker's static.Cache. A request for
+// a handler that may block is handed off: the connection continues in the
+// goroutine driver (Server.adopt) with the bytes already read. Per
+// connection the driver keeps one word in the engine's Conn (requests
+// served, a flag); everything else is per worker and reused, so a
+// keep-alive request allocates nothing. The goroutine driver (conn.go)
+// serves hand-offs and, on other systems, every connection. The steps
+// below are the goroutine driver's; the loop driver shares 3 and 4.
 //
 // # Request flow
 //
@@ -42,6 +59,6 @@
 // Package server does not parse HTTP (package http1 does), does not decide
 // what a path means on disk (package static does), and does no TLS, HTTP/2
 // or plugins yet: a listener flagged tls, h2 or h2c is refused by [New].
-// It does not write access logs. The epoll engine is a separate package;
-// it reuses the respond and body steps and replaces conn.go only.
+// It does not write access logs. The epoll engine is a separate package
+// that knows nothing of HTTP.
 package server

@@ -12,6 +12,16 @@
 // away) or a write to the client fails. At most MaxProcesses scripts run at
 // once; a request waits up to QueueTimeout for a slot, then gets 503.
 //
+// # What the server must do
+//
+// The handler is blocking: the server calls Rule.Serve off the event loop
+// with r.Body set (a Read must fail once the connection is closed or its
+// read deadline passes: the handler returns only after the stdin feeder
+// stopped reading), r.Context() cancelled when the client goes away (that
+// kills the script), and a ResponseWriter that is a stage.Flusher so that
+// output streams. It follows a returned *stage.InternalRedirect as stage
+// documents it.
+//
 // It is not a FastCGI client (see plugins/fastcgi), and it does not wrap
 // net/http/cgi, whose host neither streams, kills process groups nor bounds
 // concurrency.

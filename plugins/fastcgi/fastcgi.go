@@ -254,10 +254,23 @@ func (x *exchange) done(sr *stdoutReader, fed <-chan error, rerr error) bool {
 		return clean && err == nil
 	default:
 	}
+	// The feeder may be just finishing its last flush; a backend that
+	// stopped reading keeps it blocked, and then the connection goes.
+	t := time.NewTimer(feedGrace)
+	defer t.Stop()
+	select {
+	case err := <-fed:
+		return clean && err == nil
+	case <-t.C:
+	}
 	sr.c.cancel()
 	<-fed
 	return false
 }
+
+// feedGrace is how long the end of a request waits for the STDIN feeder
+// before giving up on the connection.
+const feedGrace = time.Second
 
 // headError maps a failure before the response head to a status.
 func (x *exchange) headError(b *backend, sr *stdoutReader, err, feedErr error) error {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - the one test command of gibbon.
 #
-# Installs the tools the tests need when they are missing (curl, a C compiler
+# Installs the tools the tests need when they are missing (curl, php-fpm, a C compiler
 # for -race, staticcheck, h2spec), then runs, in order: the gofmt check, go vet,
 # staticcheck, every test with the race detector (unit and end-to-end), and a
 # short fuzz run of every fuzz target. Stops at the first failing step and
@@ -53,6 +53,10 @@ apt_install() {
 step "install missing tools"
 if ! command -v curl >/dev/null 2>&1; then
 	apt_install curl
+fi
+# php-fpm: the FastCGI plugin's tests run a real PHP backend.
+if ! compgen -G '/usr/sbin/php-fpm*' >/dev/null; then
+	apt_install php-fpm
 fi
 if ! command -v "$(go env CC)" >/dev/null 2>&1; then
 	apt_install gcc

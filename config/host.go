@@ -26,12 +26,18 @@ type Host struct {
 	// ErrorPages maps a status (400-599) to a file name relative to
 	// DocumentRoot (Monkey's rule). Never nil.
 	ErrorPages map[int]string
+	// CertificateFile and KeyFile, when set (both or neither), are the PEM
+	// certificate (leaf first, then intermediates) and private key served
+	// to TLS clients that ask for one of ServerNames by SNI. After Load
+	// they are absolute: relative paths are taken relative to the config
+	// directory.
+	CertificateFile, KeyFile string
 	// Sections are the other sections of the file ([LOGGER], [HANDLERS],
 	// [AUTH] ...) in order, for the plugins that own them.
 	Sections []*Section
 }
 
-var hostKeyNames = []string{"ServerName", "DocumentRoot", "Redirect"}
+var hostKeyNames = []string{"ServerName", "DocumentRoot", "Redirect", "CertificateFile", "KeyFile"}
 
 // decodeHost builds a Host from the sections of one site file. names maps
 // every server name already taken to the place that took it.
@@ -56,7 +62,7 @@ func decodeHost(file string, secs []*Section, dir string, isDefault bool, names 
 		errs.add(file, 0, "[HOST]", "missing section")
 		return h
 	}
-	var root, redirect *Entry
+	var root, redirect, certFile, keyFile *Entry
 	var nameEntries []Entry
 	for _, sec := range hostSecs {
 		for _, e := range sec.Entries {
@@ -67,6 +73,10 @@ func decodeHost(file string, secs []*Section, dir string, isDefault bool, names 
 				setOnce(&root, e, errs)
 			case strings.EqualFold(e.Key, "Redirect"):
 				setOnce(&redirect, e, errs)
+			case strings.EqualFold(e.Key, "CertificateFile"):
+				setOnce(&certFile, e, errs)
+			case strings.EqualFold(e.Key, "KeyFile"):
+				setOnce(&keyFile, e, errs)
 			default:
 				errs.addErr(unknownKey(e, "[HOST]", hostKeyNames))
 			}
@@ -111,6 +121,7 @@ func decodeHost(file string, secs []*Section, dir string, isDefault bool, names 
 		}
 		h.Redirect = r
 	}
+	h.CertificateFile, h.KeyFile = hostCert(certFile, keyFile, dir, errs)
 	seen := make(map[int]Entry)
 	for _, sec := range pageSecs {
 		for _, e := range sec.Entries {
@@ -132,6 +143,32 @@ func decodeHost(file string, secs []*Section, dir string, isDefault bool, names 
 		}
 	}
 	return h
+}
+
+// hostCert returns the absolute certificate and key paths of a host;
+// the two keys go together.
+func hostCert(certFile, keyFile *Entry, dir string, errs *errorList) (string, string) {
+	switch {
+	case certFile == nil && keyFile == nil:
+		return "", ""
+	case keyFile == nil:
+		errs.add(certFile.File, certFile.Line, certFile.Key, "needs a KeyFile in the same [HOST]")
+		return "", ""
+	case certFile == nil:
+		errs.add(keyFile.File, keyFile.Line, keyFile.Key, "needs a CertificateFile in the same [HOST]")
+		return "", ""
+	}
+	abs := func(e *Entry) string {
+		if strings.ContainsRune(e.Value, 0) {
+			errs.add(e.File, e.Line, e.Key, "bad path")
+			return ""
+		}
+		if filepath.IsAbs(e.Value) {
+			return filepath.Clean(e.Value)
+		}
+		return filepath.Join(dir, e.Value)
+	}
+	return abs(certFile), abs(keyFile)
 }
 
 func setOnce(dst **Entry, e Entry, errs *errorList) {

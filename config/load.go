@@ -34,8 +34,11 @@ type Config struct {
 	// Plugins is the [PLUGINS] section of plugins.load; nil when the file
 	// is absent or has no such section.
 	Plugins *Section
-	// Sections are the sections of the server file other than [SERVER], in
-	// order, for the plugins that own them.
+	// TLS holds the certificates of the listeners flagged tls: [TLS] in
+	// plugins/tls/tls.conf or in the server file.
+	TLS TLS
+	// Sections are the sections of the server file other than [SERVER]
+	// and [TLS], in order, for the plugins that own them.
 	Sections []*Section
 	// Warnings lists what was accepted but ignored, in file order.
 	Warnings []Warning
@@ -64,6 +67,7 @@ func Load(dir, serverConf string) (*Config, error) {
 	l.loadSites()
 	l.loadMime()
 	l.loadPlugins()
+	l.loadTLS(l.tlsSecs)
 	if len(l.errs) > 0 {
 		return nil, l.errs.join()
 	}
@@ -75,6 +79,8 @@ type loader struct {
 	abs  string // absolute, for resolving relative paths
 	cfg  *Config
 	errs errorList
+	// tlsSecs are the [TLS] sections of the server file.
+	tlsSecs []*Section
 }
 
 // parse parses one file and reports whether it parsed cleanly.
@@ -130,6 +136,8 @@ func (l *loader) loadServer(serverConf string) {
 			server = append(server, sec)
 		case "HOST", "ERROR_PAGES", "MIMETYPES", "PLUGINS":
 			l.errs.add(sec.File, sec.Line, "["+sec.Name+"]", "section belongs in %s, not in the server file", homeOf(sec.Name))
+		case "TLS", "SSL":
+			l.tlsSecs = append(l.tlsSecs, sec)
 		default:
 			l.cfg.Sections = append(l.cfg.Sections, sec)
 			l.cfg.Warnings = append(l.cfg.Warnings, Warning{File: sec.File, Line: sec.Line,

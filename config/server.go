@@ -35,7 +35,7 @@ type Listen struct {
 	// "127.0.0.1:80", "[::1]:80". Port 0 asks the kernel for a free port.
 	Addr string
 	// Flags are the lower-case words written after the address, each once,
-	// in order: "tls", "h2", "h2c".
+	// in order: "tls", "h2", "h2c". h2 needs tls; h2c excludes tls.
 	Flags []string
 }
 
@@ -169,7 +169,7 @@ func oneWord(what string) func(string) (string, error) {
 
 var serverKeys = []serverKey{
 	{name: "Listen", typ: "address [flags]", repeat: true,
-		doc: "Address to listen on: `port`, `addr:port` or `[v6]:port`, then optional flags `tls`, `h2`, `h2c`. Repeat the key for more addresses. Port 0 picks a free port.",
+		doc: "Address to listen on: `port`, `addr:port` or `[v6]:port`, then optional flags: `tls` (HTTPS, HTTP/1.1 only), `tls h2` (HTTPS offering HTTP/2 and HTTP/1.1 by ALPN), `h2c` (HTTP/1.1 plus cleartext HTTP/2, by prior knowledge or `Upgrade: h2c`). Repeat the key for more addresses. Port 0 picks a free port.",
 		set: func(s *Server, v string) (string, error) {
 			l, err := parseListen(v)
 			if err != nil {

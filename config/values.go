@@ -69,6 +69,12 @@ func parseListen(s string) (Listen, error) {
 			l.Flags = append(l.Flags, f)
 		}
 	}
+	switch {
+	case l.Has("h2") && !l.Has("tls"):
+		return Listen{}, fmt.Errorf("flag h2 needs tls (HTTP/2 over TLS); use h2c for cleartext HTTP/2")
+	case l.Has("h2c") && l.Has("tls"):
+		return Listen{}, fmt.Errorf("flag h2c is cleartext HTTP/2 and cannot go with tls; use tls h2")
+	}
 	return l, nil
 }
 

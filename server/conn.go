@@ -67,6 +67,7 @@ type conn struct {
 	lr         io.LimitedReader // sendfile source, reused
 	linger     bool             // close politely: shut down writes, drain input
 	maxBuf     int              // largest read buffer
+	h2c        bool             // an h2c listener's: "Upgrade: h2c" is honoured
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -180,6 +181,9 @@ func (c *conn) fill() error {
 func (c *conn) handle(headLen int) bool {
 	if hook := c.srv.testHookHandle.Load(); hook != nil {
 		(*hook)(&c.req)
+	}
+	if c.h2c && c.upgradeH2C(headLen) {
+		return false
 	}
 	plan := c.srv.set.planBody(&c.req, headLen)
 	switch plan.action {

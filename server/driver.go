@@ -11,12 +11,15 @@ import (
 type Driver uint8
 
 const (
-	// DriverAuto picks DriverEpoll where the engine runs (Linux) and every
-	// listener is plain TCP, else DriverGoroutine. It is the zero value.
+	// DriverAuto picks DriverEpoll where the engine runs (Linux) and some
+	// listener is plain HTTP/1.x, else DriverGoroutine. It is the zero
+	// value.
 	DriverAuto Driver = iota
-	// DriverEpoll serves connections on the engine's epoll worker loops
-	// (config Workers, Balancing, WorkerCapacity); requests that may block
-	// are handed off to a goroutine.
+	// DriverEpoll serves the connections of plain listeners on the
+	// engine's epoll worker loops (config Workers, Balancing,
+	// WorkerCapacity); requests that may block are handed off to a
+	// goroutine. TLS and h2c listeners are served by the goroutine driver
+	// whatever the Driver: TLS and HTTP/2 live on goroutines (DESIGN.md).
 	DriverEpoll
 	// DriverGoroutine serves each connection on its own goroutine.
 	DriverGoroutine
@@ -57,7 +60,7 @@ func chooseDriver(d Driver, cfg *config.Config) (Driver, error) {
 		}
 		return d, nil
 	case DriverAuto:
-		if engine.Supported() && plainTCP(cfg) {
+		if engine.Supported() && hasLoopListener(cfg) {
 			return DriverEpoll, nil
 		}
 		return DriverGoroutine, nil
@@ -65,15 +68,15 @@ func chooseDriver(d Driver, cfg *config.Config) (Driver, error) {
 	return 0, fmt.Errorf("server: unknown %v", d)
 }
 
-// plainTCP reports whether every listener is plain HTTP/1.x over TCP, the
-// only kind the event loops serve.
-func plainTCP(cfg *config.Config) bool {
+// hasLoopListener reports whether some listener is plain HTTP/1.x over
+// TCP, the only kind the event loops serve.
+func hasLoopListener(cfg *config.Config) bool {
 	for _, l := range cfg.Server.Listen {
-		if len(l.Flags) > 0 {
-			return false
+		if loopListener(l) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // engineConfig maps the server's settings to the engine's. Balancing is

@@ -11,8 +11,9 @@ import (
 	"gibbon/internal/clock"
 )
 
-// listenEngine creates the engine and binds every Listen address on it
-// (the epoll driver's Listen). s.mu is held. On error nothing stays bound.
+// listenEngine creates the engine and binds every plain Listen address on
+// it (the epoll driver's Listen; TLS and h2c listeners are the goroutine
+// driver's). s.mu is held. On error nothing stays bound.
 func (s *Server) listenEngine() error {
 	l := &loop{srv: s}
 	e, err := engine.New(s.engCfg, l, s.adopt)
@@ -20,6 +21,9 @@ func (s *Server) listenEngine() error {
 		return fmt.Errorf("server: %w", err)
 	}
 	for _, la := range s.cfg.Server.Listen {
+		if !loopListener(la) {
+			continue
+		}
 		if err := e.Listen(la.Addr); err != nil {
 			e.Shutdown(context.Background()) // not serving: closes at once
 			return fmt.Errorf("server: listen %s: %w", la.Addr, listenError(la.Addr, err))

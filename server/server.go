@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +19,7 @@ import (
 	"gibbon/http1"
 	"gibbon/internal/clock"
 	"gibbon/static"
+	"gibbon/tlsx"
 	"gibbon/vhost"
 )
 
@@ -65,6 +68,11 @@ type Server struct {
 	driver Driver        // DriverEpoll or DriverGoroutine
 	engCfg engine.Config // for DriverEpoll
 
+	// tlsStore holds the certificates of the TLS listeners (nil without
+	// any); clientCAs, when set, verifies client certificates.
+	tlsStore  *tlsx.Store
+	clientCAs *x509.CertPool
+
 	// testHookHandle, when set, runs before each request is handled.
 	testHookHandle atomic.Pointer[func(*http1.Request)]
 	// testHookBlocking, when set, says which requests go to a blocking
@@ -77,6 +85,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	listeners []net.Listener     // guarded by mu; goroutine driver
+	specs     []listenSpec       // guarded by mu; how each of listeners is served
 	eng       *engine.Engine     // guarded by mu; epoll driver, set by Listen
 	loop      *loop              // guarded by mu; epoll driver, set by Listen
 	conns     map[*conn]struct{} // guarded by mu; goroutine driver and hand-offs
@@ -105,8 +114,8 @@ type settings struct {
 }
 
 // New validates cfg and prepares a Server; it opens no socket. Every
-// DocumentRoot must be a readable directory, and listeners flagged tls, h2
-// or h2c are refused (not supported yet).
+// DocumentRoot must be a readable directory, and the certificates of the
+// TLS listeners must load.
 func New(cfg *config.Config, opts Options) (*Server, error) {
 	if cfg == nil {
 		return nil, errors.New("server: nil config")
@@ -119,14 +128,6 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	if len(cfg.Server.Listen) == 0 {
 		return nil, errors.New("server: no Listen address")
-	}
-	for _, l := range cfg.Server.Listen {
-		for _, f := range l.Flags {
-			switch f {
-			case "tls", "h2", "h2c":
-				return nil, fmt.Errorf("server: listen %s: flag %q is not supported yet", l.Addr, f)
-			}
-		}
 	}
 	for _, h := range cfg.Hosts {
 		if err := checkDocRoot(h.DocumentRoot); err != nil {
@@ -155,6 +156,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		if s.engCfg, err = engineConfig(cfg, &s.set, &opts); err != nil {
 			return nil, err
 		}
+	}
+	if s.tlsStore, s.clientCAs, err = s.newTLSStore(cfg); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -239,35 +243,66 @@ func (s *Server) listenLocked() error {
 	if s.listeners != nil || s.eng != nil {
 		return nil
 	}
-	if s.driver == DriverEpoll {
-		return s.listenEngine()
+	if s.driver == DriverEpoll && s.loopListeners() > 0 {
+		if err := s.listenEngine(); err != nil {
+			return err
+		}
 	}
 	var lns []net.Listener
+	var specs []listenSpec
 	for _, l := range s.cfg.Server.Listen {
+		if s.eng != nil && loopListener(l) {
+			continue
+		}
 		ln, err := net.Listen("tcp", l.Addr)
 		if err != nil {
 			for _, ln := range lns {
 				ln.Close()
 			}
+			if s.eng != nil {
+				s.eng.Shutdown(context.Background()) // not serving: closes at once
+				s.eng, s.loop = nil, nil
+			}
 			return fmt.Errorf("server: listen %s: %w", l.Addr, err)
 		}
 		lns = append(lns, ln)
+		specs = append(specs, s.listenSpecFor(l))
 	}
-	s.listeners = lns
-	s.clock = clock.New()
+	s.listeners, s.specs = lns, specs
+	if s.clock == nil {
+		s.clock = clock.New()
+	}
 	return nil
+}
+
+// loopListeners counts the listeners the event loops serve.
+func (s *Server) loopListeners() int {
+	n := 0
+	for _, l := range s.cfg.Server.Listen {
+		if loopListener(l) {
+			n++
+		}
+	}
+	return n
 }
 
 // Addrs returns the bound addresses, in config order, after Listen.
 func (s *Server) Addrs() []net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var loopAddrs []net.Addr
 	if s.eng != nil {
-		return s.eng.Addrs()
+		loopAddrs = s.eng.Addrs()
 	}
-	addrs := make([]net.Addr, len(s.listeners))
-	for i, ln := range s.listeners {
-		addrs[i] = ln.Addr()
+	var addrs []net.Addr
+	lns := s.listeners
+	for _, l := range s.cfg.Server.Listen {
+		switch {
+		case s.eng != nil && loopListener(l) && len(loopAddrs) > 0:
+			addrs, loopAddrs = append(addrs, loopAddrs[0]), loopAddrs[1:]
+		case !(s.eng != nil && loopListener(l)) && len(lns) > 0:
+			addrs, lns = append(addrs, lns[0].Addr()), lns[1:]
+		}
 	}
 	return addrs
 }
@@ -291,25 +326,30 @@ func (s *Server) Serve() error {
 		return err
 	}
 	s.serving = true
-	lns := s.listeners
-	if e, l := s.eng, s.loop; e != nil {
-		s.mu.Unlock()
-		return s.serveEngine(e, l)
-	}
+	lns, specs := s.listeners, s.specs
+	e, l := s.eng, s.loop
 	s.mu.Unlock()
 
 	for _, ln := range lns {
-		s.log.Info("listening", "addr", ln.Addr().String())
+		s.log.Info("listening", "addr", ln.Addr().String(), "driver", DriverGoroutine.String())
 	}
-	errs := make(chan error, len(lns))
-	for _, ln := range lns {
-		go func() { errs <- s.acceptLoop(ln) }()
+	errs := make(chan error, len(lns)+1)
+	for i, ln := range lns {
+		go func() { errs <- s.acceptLoop(ln, specs[i]) }()
+	}
+	n := len(lns)
+	if e != nil {
+		n++
+		go func() { errs <- s.serveEngine(e, l) }()
 	}
 	var first error
-	for range lns {
+	for range n {
 		if err := <-errs; err != nil && first == nil {
 			first = err
 			s.closeListeners()
+			if e != nil {
+				go e.Shutdown(context.Background())
+			}
 		}
 	}
 	if s.shutting.Load() {
@@ -318,8 +358,9 @@ func (s *Server) Serve() error {
 	return first
 }
 
-// acceptLoop accepts connections on ln until it is closed.
-func (s *Server) acceptLoop(ln net.Listener) error {
+// acceptLoop accepts connections on ln until it is closed and serves
+// each as spec says.
+func (s *Server) acceptLoop(ln net.Listener, spec listenSpec) error {
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -337,11 +378,21 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 		}
 		backoff = 0
 		c := newConn(s, nc)
+		if spec.tls != nil {
+			c.nc = tls.Server(nc, spec.tls)
+		}
 		if !s.track(c) {
 			nc.Close()
 			continue
 		}
-		go c.serve()
+		switch {
+		case spec.tls != nil:
+			go c.serveTLS(c.nc.(*tls.Conn))
+		case spec.h2c:
+			go c.serveH2C()
+		default:
+			go c.serve()
+		}
 	}
 }
 

@@ -644,8 +644,14 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{"missing root", func(c *config.Config) { c.Hosts[1].DocumentRoot = "/no/such/dir" }, "/no/such/dir"},
 		{"root is a file", func(c *config.Config) { c.Hosts[0].DocumentRoot += "/hello.txt" }, "hello.txt"},
-		{"tls", func(c *config.Config) { c.Server.Listen[0].Flags = []string{"tls"} }, "not supported"},
-		{"h2c", func(c *config.Config) { c.Server.Listen[0].Flags = []string{"h2c"} }, "not supported"},
+		{"tls certificate missing", func(c *config.Config) {
+			c.Server.Listen[0].Flags = []string{"tls"}
+			c.TLS = config.TLS{CertificateFile: "/no/cert.pem", KeyFile: "/no/key.pem"}
+		}, "/no/cert.pem"},
+		{"tls key without certificate", func(c *config.Config) {
+			c.Server.Listen[0].Flags = []string{"tls"}
+			c.TLS = config.TLS{KeyFile: "/no/key.pem"}
+		}, "CertificateFile"},
 		{"no hosts", func(c *config.Config) { c.Hosts = nil }, "host"},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,548 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"time"
+
+	"gibbon/http1"
+	"gibbon/http2"
+	"gibbon/static"
+)
+
+// Sizes of the HTTP/2 driver.
+const (
+	// h2ReadBufSize is the buffer one read of an HTTP/2 connection fills.
+	h2ReadBufSize = 16 << 10
+	// h2FileChunk is the most file bytes read (pread) at once into DATA
+	// frames; what the flow-control windows do not take is read again
+	// when they open.
+	h2FileChunk = 64 << 10
+)
+
+// h2conn is one HTTP/2 connection served by its own goroutine: the
+// goroutine driver of an [http2.ServerConn] (see package http2). A reader
+// goroutine hands it the bytes read; it feeds them to the ServerConn,
+// answers every stream with the same responder as HTTP/1 (routing, virtual
+// hosts, static files, ranges, conditional requests, error pages,
+// redirects), sends bodies as DATA frames within the flow-control windows
+// and writes the ServerConn's output. Every field is owned by that
+// goroutine.
+type h2conn struct {
+	c       *conn
+	sc      *http2.ServerConn
+	rs      responder
+	cache   *static.Cache // this connection's open files, shared by its streams
+	streams map[uint32]*h2stream
+	free    []*h2stream // recycled streams
+
+	req     http1.Request         // the stream's request, for the responder
+	arena   []byte                // the bytes req views
+	head    []byte                // the HTTP/1 head the responder writes
+	fields  []http2.HeaderField   // the head as HTTP/2 header fields
+	interns [h2NameCount]string   // the last value of each known field, reused when equal
+	fileBuf []byte                // file bytes on their way into DATA frames
+	waiting int                   // streams whose request has not ended yet
+	active  time.Time             // the last time bytes arrived
+}
+
+// h2stream is the response of one stream: the responder's plan and how
+// far its body has been sent.
+type h2stream struct {
+	rsp      response
+	body     []byte  // the stream's copy of rsp.body
+	segs     []h2seg // the body, in order
+	seg      int     // the segment being sent
+	off      int64   // bytes of segs[seg] sent
+	answered bool    // response headers written
+}
+
+// h2seg is a piece of a response body: memory, or a range of the
+// response's file.
+type h2seg struct {
+	mem    []byte // nil for a file range
+	off, n int64  // the file range
+}
+
+func (g *h2seg) size() int64 {
+	if g.mem != nil {
+		return int64(len(g.mem))
+	}
+	return g.n
+}
+
+// serveH2 serves the connection over HTTP/2 until it ends: buffered are
+// bytes already read (the client preface onward), up the "Upgrade: h2c"
+// request that becomes stream 1, or nil. The caller closes the connection.
+func (c *conn) serveH2(buffered []byte, up *http2.UpgradeRequest) {
+	c.state.Store(uint32(StateActive)) // Shutdown sends GOAWAY rather than closing
+	h := &h2conn{
+		c:       c,
+		cache:   static.NewCache(static.CacheConfig{}),
+		streams: make(map[uint32]*h2stream),
+		active:  time.Now(),
+	}
+	defer h.cache.Close()
+	h.rs.respondConfig = respondConfig{set: &c.srv.set, clock: c.srv.clock, draining: c.srv.draining}
+	h.rs.cache = h.cache
+	h.sc = http2.NewServerConn(h, nil)
+	defer h.sc.Close() // releases the responses of streams still open
+	if up != nil && h.sc.Upgrade(up) != nil {
+		return
+	}
+	if len(buffered) > 0 {
+		h.sc.Feed(buffered)
+	}
+	h.run()
+}
+
+// run is the connection's loop: feed what the reader read, start a
+// graceful shutdown when the server stops, check the timeouts, and write
+// the output after each step.
+func (h *h2conn) run() {
+	reads, ack, stop := make(chan []byte), make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	go h.read(reads, ack, stop)
+	set := &h.c.srv.set
+	tick := time.NewTicker(min(max(min(set.timeout, set.keepAliveTimeout)/5, 100*time.Millisecond), time.Second))
+	defer tick.Stop()
+	stopping := h.c.srv.stopping
+	for h.flush() && !h.sc.Done() {
+		select {
+		case b, ok := <-reads:
+			if !ok {
+				h.sc.Close()
+				return
+			}
+			h.active = time.Now()
+			h.sc.Feed(b)
+			ack <- struct{}{}
+		case <-stopping:
+			h.sc.Shutdown() // GOAWAY: streams in flight finish
+			stopping = nil
+		case now := <-tick.C:
+			h.checkTimeouts(now)
+		}
+	}
+	if h.flush() {
+		h.c.linger = true // let the client read the GOAWAY before the close
+	}
+}
+
+// read hands the bytes read from the connection to run, one buffer at a
+// time: it waits for ack before reading again. It closes reads at EOF or
+// on an error, and returns once stop is closed.
+func (h *h2conn) read(reads chan<- []byte, ack <-chan struct{}, stop <-chan struct{}) {
+	buf := make([]byte, h2ReadBufSize)
+	for {
+		n, err := h.c.nc.Read(buf)
+		if n > 0 {
+			select {
+			case reads <- buf[:n]:
+			case <-stop:
+				return
+			}
+			select {
+			case <-ack:
+			case <-stop:
+				return
+			}
+		}
+		if err != nil {
+			close(reads)
+			return
+		}
+	}
+}
+
+// checkTimeouts ends the connection when it has been idle (no stream)
+// for KeepAliveTimeout (Timeout before the first request), with GOAWAY;
+// when a response has waited for the client's flow-control window for
+// Timeout; or when requests have been waiting for more of their bodies
+// for Timeout.
+func (h *h2conn) checkTimeouts(now time.Time) {
+	set := &h.c.srv.set
+	idle := now.Sub(h.active)
+	switch {
+	case h.sc.Idle():
+		limit := set.keepAliveTimeout
+		if h.rs.served == 0 {
+			limit = set.timeout
+		}
+		if idle > limit {
+			h.sc.Shutdown()
+		}
+	case !h.sc.BlockedSince().IsZero() && now.Sub(h.sc.BlockedSince()) > set.timeout:
+		h.c.debug("HTTP/2 write", errWriteStalled)
+		h.sc.Close()
+	case h.waiting > 0 && idle > set.timeout:
+		h.c.debug("HTTP/2 read", errReadStalled)
+		h.sc.Close()
+	}
+}
+
+// flush writes the ServerConn's output, each write bounded by Timeout;
+// false means the connection failed.
+func (h *h2conn) flush() bool {
+	for out := h.sc.Output(); len(out) > 0; out = h.sc.Output() {
+		h.c.nc.SetWriteDeadline(time.Now().Add(h.c.srv.set.timeout))
+		n, err := h.c.nc.Write(out)
+		h.sc.Advance(n)
+		if err != nil {
+			h.c.debug("HTTP/2 write", err)
+			h.sc.Close()
+			return false
+		}
+	}
+	return true
+}
+
+// OnRequest answers a request without a body at once; a request with a
+// body is answered when the body has ended (it is discarded, as over
+// HTTP/1), or at once with 413 when it announces more than MaxRequestSize.
+func (h *h2conn) OnRequest(s *http2.Stream) {
+	st := h.newStream(s.ID)
+	switch {
+	case h.tooLarge(s.ContentLength):
+		h.respondStatus(s, st, 413)
+	case s.RequestEnded():
+		h.respond(s, st)
+	default:
+		h.waiting++
+		if strings.EqualFold(s.HeaderValue("expect"), "100-continue") {
+			h.sc.WriteHeaders(s.ID, 100, nil, false)
+		}
+	}
+}
+
+// OnData discards request body bytes, returning their flow-control
+// credit, and answers once the body has ended.
+func (h *h2conn) OnData(s *http2.Stream, p []byte, end bool) {
+	h.sc.Consume(s.ID, len(p))
+	st := h.streams[s.ID]
+	if st == nil || st.answered {
+		return
+	}
+	switch {
+	case h.tooLarge(s.Received()):
+		h.waiting--
+		h.respondStatus(s, st, 413)
+	case end:
+		h.waiting--
+		h.respond(s, st)
+	}
+}
+
+// OnWritable sends more of a stream's body.
+func (h *h2conn) OnWritable(s *http2.Stream) {
+	if st := h.streams[s.ID]; st != nil {
+		h.pump(s.ID, st)
+	}
+}
+
+// OnClose releases the stream's response (its file).
+func (h *h2conn) OnClose(s *http2.Stream, code http2.ErrCode) {
+	st := h.streams[s.ID]
+	if st == nil {
+		return
+	}
+	if !st.answered {
+		h.waiting--
+	}
+	delete(h.streams, s.ID)
+	st.rsp.release()
+	*st = h2stream{body: st.body[:0], segs: st.segs[:0]}
+	h.free = append(h.free, st)
+}
+
+func (h *h2conn) newStream(id uint32) *h2stream {
+	var st *h2stream
+	if n := len(h.free); n > 0 {
+		st, h.free = h.free[n-1], h.free[:n-1]
+	} else {
+		st = new(h2stream)
+	}
+	h.streams[id] = st
+	return st
+}
+
+// tooLarge reports whether a request body of n bytes exceeds
+// MaxRequestSize.
+func (h *h2conn) tooLarge(n int64) bool {
+	m := h.c.srv.set.maxRequestSize
+	return m > 0 && n > m
+}
+
+// respond answers stream s with the responder's plan for its request.
+func (h *h2conn) respond(s *http2.Stream, st *h2stream) {
+	req := h.request(s)
+	if req.Method == http1.MethodUnknown {
+		h.respondStatus(s, st, 501)
+		return
+	}
+	h.head = h.rs.respond(h.head[:0], req, &st.rsp)
+	h.send(s, st)
+}
+
+// respondStatus answers stream s with the built-in page for status.
+func (h *h2conn) respondStatus(s *http2.Stream, st *h2stream, status int) {
+	h.head = h.rs.closeError(h.head[:0], status, &st.rsp)
+	if s.Method == "HEAD" {
+		st.rsp.release()
+		st.rsp.body, st.rsp.parts = nil, nil
+	}
+	h.send(s, st)
+}
+
+// send writes the response planned in st.rsp: its head as header fields,
+// then its body.
+func (h *h2conn) send(s *http2.Stream, st *h2stream) {
+	st.answered = true
+	h.planBody(st)
+	h.fields = h.appendFields(h.fields[:0], h.head)
+	end := len(st.segs) == 0
+	if err := h.sc.WriteHeaders(s.ID, st.rsp.status, h.fields, end); err != nil || end {
+		h.resetUnread(s.ID)
+		return
+	}
+	h.pump(s.ID, st)
+}
+
+// planBody lists the non-empty pieces of st.rsp's body. The in-memory body
+// is copied: the responder's scratch is reused by the next stream.
+func (h *h2conn) planBody(st *h2stream) {
+	rsp := &st.rsp
+	st.segs = st.segs[:0]
+	if len(rsp.body) > 0 {
+		st.body = append(st.body[:0], rsp.body...)
+		st.segs = append(st.segs, h2seg{mem: st.body})
+	}
+	for _, p := range rsp.parts {
+		if len(p.Prefix) > 0 {
+			st.segs = append(st.segs, h2seg{mem: p.Prefix})
+		}
+		if p.Length > 0 {
+			st.segs = append(st.segs, h2seg{off: p.Offset, n: p.Length})
+		}
+	}
+	if len(rsp.trailer) > 0 {
+		st.segs = append(st.segs, h2seg{mem: rsp.trailer})
+	}
+}
+
+// pump sends as much of st's body as the flow-control windows and the
+// output take; OnWritable calls it again for the rest. The last byte
+// goes with END_STREAM.
+func (h *h2conn) pump(id uint32, st *h2stream) {
+	for st.seg < len(st.segs) {
+		g := &st.segs[st.seg]
+		last := st.seg == len(st.segs)-1
+		var p []byte
+		if g.mem != nil {
+			p = g.mem[st.off:]
+		} else {
+			p = h.readFile(st, g)
+			if p == nil {
+				h.sc.Reset(id, http2.InternalError)
+				return
+			}
+		}
+		end := last && st.off+int64(len(p)) == g.size()
+		n, err := h.sc.WriteData(id, p, end)
+		if err != nil {
+			return
+		}
+		if end && n == len(p) {
+			h.resetUnread(id) // st may already be recycled by OnClose
+			return
+		}
+		st.off += int64(n)
+		if n < len(p) {
+			return // blocked: OnWritable resumes
+		}
+		if st.off == g.size() {
+			st.seg, st.off = st.seg+1, 0
+		}
+	}
+}
+
+// readFile reads the next bytes of file segment g into the connection's
+// file buffer; nil means the file ended early (it changed under us).
+func (h *h2conn) readFile(st *h2stream, g *h2seg) []byte {
+	if h.fileBuf == nil {
+		h.fileBuf = make([]byte, h2FileChunk)
+	}
+	p := h.fileBuf[:min(g.n-st.off, int64(len(h.fileBuf)))]
+	if m, _ := st.rsp.file.ReadAt(p, g.off+st.off); m < len(p) {
+		h.c.debug("HTTP/2 file", errShortFile)
+		return nil
+	}
+	return p
+}
+
+// resetUnread ends the request body of a stream whose response is
+// complete while the client is still sending: RST_STREAM NO_ERROR asks it
+// to stop (RFC 9113 §8.1).
+func (h *h2conn) resetUnread(id uint32) {
+	if s := h.sc.Stream(id); s != nil && !s.RequestEnded() {
+		h.sc.Reset(id, http2.NoError)
+	}
+}
+
+// request fills h.req, the HTTP/1 form of s's request the responder reads:
+// its views point into h.arena.
+func (h *h2conn) request(s *http2.Stream) *http1.Request {
+	r := &h.req
+	r.Reset()
+	n := len(s.Path) + len(s.Authority)
+	for _, f := range s.Header {
+		if conditionalField(f.Name) {
+			n += len(f.Value)
+		}
+	}
+	if cap(h.arena) < n {
+		h.arena = make([]byte, 0, n)
+	}
+	a := h.arena[:0]
+	view := func(v string) []byte {
+		start := len(a)
+		a = append(a, v...)
+		return a[start:len(a):len(a)]
+	}
+	r.Method = lookupMethod(s.Method)
+	r.Version = http1.Version11
+	r.KeepAlive = true
+	r.ContentLength = s.ContentLength
+	path, query, hasQuery := strings.Cut(s.Path, "?")
+	r.Path = view(path)
+	if hasQuery {
+		r.Query = view(query)
+	}
+	r.Host = view(s.Authority)
+	for _, f := range s.Header {
+		if dst := conditionalDst(r, f.Name); dst != nil && *dst == nil {
+			*dst = view(f.Value)
+		}
+	}
+	return r
+}
+
+// conditionalField reports whether a (lower-case) field name is one the
+// static handler reads.
+func conditionalField(name string) bool {
+	switch name {
+	case "if-none-match", "if-modified-since", "if-range", "range", "if-match", "if-unmodified-since":
+		return true
+	}
+	return false
+}
+
+// conditionalDst returns the field of r that holds the conditional or
+// range header name (lower-case), or nil for another name.
+func conditionalDst(r *http1.Request, name string) *[]byte {
+	switch name {
+	case "if-none-match":
+		return &r.IfNoneMatch
+	case "if-modified-since":
+		return &r.IfModifiedSince
+	case "if-range":
+		return &r.IfRange
+	case "range":
+		return &r.Range
+	case "if-match":
+		return &r.IfMatch
+	case "if-unmodified-since":
+		return &r.IfUnmodifiedSince
+	}
+	return nil
+}
+
+// lookupMethod maps an HTTP/2 :method to http1's Method.
+func lookupMethod(name string) http1.Method {
+	for m := http1.MethodGet; m <= http1.MethodPatch; m++ {
+		if m.String() == name {
+			return m
+		}
+	}
+	return http1.MethodUnknown
+}
+
+// errWriteStalled and errReadStalled are logged when a timeout ends an
+// HTTP/2 connection.
+var (
+	errWriteStalled = errors.New("server: HTTP/2 response stalled by the client's flow-control window")
+	errReadStalled  = errors.New("server: HTTP/2 request body stalled")
+)
+
+// appendFields appends the header fields of an HTTP/1 head written by the
+// responder (status line, "Name: value" lines, empty line) to dst, in
+// HTTP/2 form: lower-case names, no Connection field. The responder
+// decides; only the encoding differs.
+func (h *h2conn) appendFields(dst []http2.HeaderField, head []byte) []http2.HeaderField {
+	_, head, _ = bytes.Cut(head, crlf)
+	for {
+		line, rest, ok := bytes.Cut(head, crlf)
+		if !ok || len(line) == 0 {
+			return dst
+		}
+		head = rest
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimLeft(value, " \t")
+		i := h2NameIndex(name)
+		if i == h2NameConnection {
+			continue
+		}
+		var f http2.HeaderField
+		if i < 0 {
+			f = http2.HeaderField{Name: strings.ToLower(string(name)), Value: string(value)}
+		} else {
+			if h.interns[i] != string(value) {
+				h.interns[i] = string(value)
+			}
+			f = http2.HeaderField{Name: h2Names[i], Value: h.interns[i]}
+		}
+		dst = append(dst, f)
+	}
+}
+
+var crlf = []byte("\r\n")
+
+// The header field names the responder writes, in HTTP/2 form.
+var h2Names = [...]string{
+	"connection", "date", "server", "content-type", "content-length", "last-modified",
+	"etag", "accept-ranges", "content-range", "allow", "location",
+}
+
+const (
+	h2NameConnection = 0
+	h2NameCount      = len(h2Names)
+)
+
+// h2NameIndex returns the index of name (any case) in h2Names, or -1.
+func h2NameIndex(name []byte) int {
+	for i, n := range h2Names {
+		if asciiEqualFold(name, n) {
+			return i
+		}
+	}
+	return -1
+}
+
+// asciiEqualFold reports whether b equals the lower-case s, ignoring the
+// case of b's ASCII letters.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -28,6 +28,10 @@ func (c *conn) serveH2C() {
 			c.serveH2(c.buf[:c.end], nil)
 			return
 		case http2.PrefaceNo:
+			if !c.firstLineHTTP1() {
+				c.close() // neither HTTP/1 nor the HTTP/2 preface (RFC 9113 §3.4)
+				return
+			}
 			c.serve()
 			return
 		}
@@ -36,6 +40,15 @@ func (c *conn) serveH2C() {
 			return
 		}
 	}
+}
+
+// firstLineHTTP1 reports whether the input read so far may be an HTTP/1
+// request: its first line, once complete, names an HTTP/ version. A
+// client that sent neither that nor the HTTP/2 preface gets its connection
+// closed without an HTTP/1 answer it could not read.
+func (c *conn) firstLineHTTP1() bool {
+	line, _, complete := bytes.Cut(c.buf[:c.end], []byte("\n"))
+	return !complete || bytes.Contains(line, []byte(" HTTP/"))
 }
 
 // upgradeH2C serves the rest of the connection over HTTP/2 when c.req

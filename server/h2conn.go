@@ -37,14 +37,14 @@ type h2conn struct {
 	streams map[uint32]*h2stream
 	free    []*h2stream // recycled streams
 
-	req     http1.Request         // the stream's request, for the responder
-	arena   []byte                // the bytes req views
-	head    []byte                // the HTTP/1 head the responder writes
-	fields  []http2.HeaderField   // the head as HTTP/2 header fields
-	interns [h2NameCount]string   // the last value of each known field, reused when equal
-	fileBuf []byte                // file bytes on their way into DATA frames
-	waiting int                   // streams whose request has not ended yet
-	active  time.Time             // the last time bytes arrived
+	req     http1.Request       // the stream's request, for the responder
+	arena   []byte              // the bytes req views
+	head    []byte              // the HTTP/1 head the responder writes
+	fields  []http2.HeaderField // the head as HTTP/2 header fields
+	interns [h2NameCount]string // the last value of each known field, reused when equal
+	fileBuf []byte              // file bytes on their way into DATA frames
+	waiting int                 // streams whose request has not ended yet
+	active  time.Time           // the last time bytes arrived
 }
 
 // h2stream is the response of one stream: the responder's plan and how

@@ -44,7 +44,8 @@ func loadConfig(o *options) (*config.Config, func(), error) {
 	return config.Default(root), func() { os.RemoveAll(root) }, nil
 }
 
-// applyOverrides applies -p, -w and -I to the loaded configuration.
+// applyOverrides applies -p, -w, -I, --https, --tls-cert and --tls-key to
+// the loaded configuration.
 func applyOverrides(cfg *config.Config, o *options) error {
 	if o.port >= 0 {
 		ls, err := overridePort(cfg.Server.Listen, o.port)
@@ -58,6 +59,22 @@ func applyOverrides(cfg *config.Config, o *options) error {
 	}
 	if o.pidFile != "" {
 		cfg.Server.PidFile = o.pidFile
+	}
+	if o.https {
+		for i := range cfg.Server.Listen {
+			cfg.Server.Listen[i].Flags = []string{"tls", "h2"}
+		}
+	}
+	if o.tlsCert != "" {
+		cert, err := filepath.Abs(o.tlsCert)
+		if err != nil {
+			return err
+		}
+		key, err := filepath.Abs(o.tlsKey)
+		if err != nil {
+			return err
+		}
+		cfg.TLS.CertificateFile, cfg.TLS.KeyFile, cfg.TLS.ChainFile = cert, key, ""
 	}
 	return nil
 }

@@ -20,6 +20,12 @@ Options:
   -w, --workers N        override the number of workers (0 = one per CPU)
   -o, --one-shot DIR     serve DIR with the default configuration, no config directory
   -I, --pid-file FILE    write the process id to FILE while running
+      --https            serve every listener over TLS with HTTP/2 and
+                         HTTP/1.1 (as if flagged "tls h2"); without a
+                         certificate a self-signed one is generated
+      --tls-cert FILE    PEM certificate of the TLS listeners (overrides
+                         CertificateFile of plugins/tls/tls.conf)
+      --tls-key FILE     PEM private key of --tls-cert (overrides RSAKeyFile)
   -t, --test             check the configuration and exit (0 valid, 1 invalid)
   -v, --version          print the version and exit
   -h, --help             print this help and exit
@@ -33,6 +39,9 @@ type options struct {
 	workers    int
 	oneShot    string
 	pidFile    string
+	https      bool
+	tlsCert    string
+	tlsKey     string
 	test       bool
 	version    bool
 	help       bool
@@ -62,6 +71,9 @@ func parseFlags(args []string) (*options, error) {
 	num(&o.workers, "w", "workers")
 	str(&o.oneShot, "o", "one-shot")
 	str(&o.pidFile, "I", "pid-file")
+	fs.BoolVar(&o.https, "https", false, "")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "")
 	boolean(&o.test, "t", "test")
 	boolean(&o.version, "v", "version")
 	boolean(&o.help, "h", "help")
@@ -76,6 +88,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.workers < -1 {
 		return nil, fmt.Errorf("%w: workers %d is negative", errUsage, o.workers)
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
 	}
 	if o.oneShot != "" && (o.configDir != "" || o.serverConf != "") {
 		return nil, fmt.Errorf("%w: -o cannot be combined with -c or -s", errUsage)

@@ -98,16 +98,24 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 	}
 	logger.Info("started", "version", version, "pid", os.Getpid())
 
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
-	select {
-	case err := <-errc:
-		if err == nil {
-			return 0
+	for waiting := true; waiting; {
+		select {
+		case err := <-errc:
+			if err == nil {
+				return 0
+			}
+			printError(stderr, err)
+			return 1
+		case <-hup:
+			reloadCertificates(srv, logger)
+		case <-ctx.Done():
+			waiting = false
 		}
-		printError(stderr, err)
-		return 1
-	case <-ctx.Done():
 	}
 	// A second signal now kills the process the default way.
 	stop()
@@ -121,6 +129,17 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 		logger.Warn("serve", "err", err)
 	}
 	return 0
+}
+
+// reloadCertificates answers SIGHUP: the TLS certificate files are read
+// again; on error the current certificates stay. Only certificates are
+// reloaded: the rest of the configuration needs a restart.
+func reloadCertificates(srv *server.Server, logger *slog.Logger) {
+	if err := srv.ReloadCertificates(); err != nil {
+		logger.Error("SIGHUP: reloading TLS certificates failed; keeping the current ones", "err", err)
+		return
+	}
+	logger.Info("SIGHUP: TLS certificates reloaded")
 }
 
 // printError writes err as lines starting with "gibbon: ", one per joined error.

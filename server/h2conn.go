@@ -77,6 +77,7 @@ func (g *h2seg) size() int64 {
 // request that becomes stream 1, or nil. The caller closes the connection.
 func (c *conn) serveH2(buffered []byte, up *http2.UpgradeRequest) {
 	c.state.Store(uint32(StateActive)) // Shutdown sends GOAWAY rather than closing
+	c.nc.SetReadDeadline(time.Time{})  // timeouts are run's
 	h := &h2conn{
 		c:       c,
 		cache:   static.NewCache(static.CacheConfig{}),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh - the one test command of gibbon.
 #
-# Installs the tools the tests need when they are missing (curl, php-fpm, a C compiler
-# for -race, staticcheck, h2spec), then runs, in order: the gofmt check, go vet,
+# Installs the tools the tests need when they are missing (curl, php-fpm, a C
+# compiler for -race, openssl, nghttp2-client, chromium, staticcheck, h2spec),
+# then runs, in order: the gofmt check, go vet,
 # staticcheck, every test with the race detector (unit and end-to-end), and a
 # short fuzz run of every fuzz target. Stops at the first failing step and
 # ends with one summary line: "test.sh: PASS ..." or "test.sh: FAIL ...".
@@ -61,6 +62,15 @@ fi
 if ! command -v "$(go env CC)" >/dev/null 2>&1; then
 	apt_install gcc
 fi
+if ! command -v openssl >/dev/null 2>&1; then
+	apt_install openssl
+fi
+if ! command -v nghttp >/dev/null 2>&1; then
+	apt_install nghttp2-client
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+	apt_install chromium
+fi
 gobin="$(go env GOBIN)"
 if [ -z "$gobin" ]; then
 	gobin="$(go env GOPATH)/bin"
@@ -74,7 +84,7 @@ go_tool() {
 }
 go_tool staticcheck honnef.co/go/tools/cmd/staticcheck@latest
 go_tool h2spec github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible
-for tool in curl staticcheck h2spec; do
+for tool in curl openssl nghttp chromium staticcheck h2spec; do
 	echo "$tool: $(command -v "$tool")"
 done
 

@@ -1,7 +1,7 @@
-// Package server wires gibbon together and drives HTTP/1.x connections:
-// listeners from the config, the epoll engine's worker loops or one
-// goroutine per connection (see [Driver]), virtual host lookup, Redirect
-// hosts, static files with error pages, timeouts, limits, the Date header
+// Package server wires gibbon together and drives HTTP/1.x, TLS and
+// HTTP/2 connections: listeners from the config, the epoll engine's worker
+// loops (plain listeners) or one goroutine per connection (see [Driver];
+// always for TLS and h2c listeners), virtual host lookup, Redirect hosts, static files with error pages, timeouts, limits, the Date header
 // from package internal/clock, the Server header and graceful shutdown.
 //
 // # Drivers
@@ -18,7 +18,8 @@
 // connection the driver keeps one word in the engine's Conn (requests
 // served, a flag); everything else is per worker and reused, so a
 // keep-alive request allocates nothing. The goroutine driver (conn.go)
-// serves hand-offs and, on other systems, every connection. The steps
+// serves hand-offs, TLS and h2c listeners and, on other systems, every
+// connection. The steps
 // below are the goroutine driver's; the loop driver shares 3 and 4.
 //
 // # Request flow
@@ -43,6 +44,19 @@
 //     pipelined responses leave in one write, strictly in order; larger
 //     file parts go with sendfile.
 //
+// # TLS and HTTP/2
+//
+//  6. tls.go: a tls listener's connection does its handshake (bounded by
+//     Timeout) in serveTLS, then runs HTTP/2 when ALPN chose h2, else
+//     conn.serve. Certificates come from a tlsx.Store (SNI, reload).
+//  7. h2c.go: an h2c listener's connection starts HTTP/2 on the client
+//     preface; otherwise it is HTTP/1.x where "Upgrade: h2c" switches.
+//  8. h2conn.go: the goroutine driver of an http2.ServerConn. Each stream
+//     is answered by the same responder.respond as an HTTP/1 request (its
+//     request converted to an http1.Request); the HTTP/1 head it writes is
+//     re-encoded as HTTP/2 header fields, and the body (memory and file
+//     parts, read with pread) goes out as DATA frames within the windows.
+//
 // # Limits and timeouts
 //
 // The request head is limited to min(MaxRequestSize, [MaxHeadBytes]) (at
@@ -56,9 +70,9 @@
 //
 // # Not here
 //
-// Package server does not parse HTTP (package http1 does), does not decide
-// what a path means on disk (package static does), and does no TLS, HTTP/2
-// or plugins yet: a listener flagged tls, h2 or h2c is refused by [New].
-// It does not write access logs. The epoll engine is a separate package
-// that knows nothing of HTTP.
+// Package server does not parse HTTP (packages http1 and http2 do), does
+// not decide what a path means on disk (package static does), does not
+// implement TLS (crypto/tls and tlsx do), does not run plugins yet and does
+// not write access logs. The epoll engine is a separate package that knows
+// nothing of HTTP.
 package server

@@ -19,7 +19,7 @@ func (c *ServerConn) Advance(n int) {
 	switch {
 	case c.outOff >= len(c.out):
 		c.out, c.outOff, c.ctrlQueued = c.out[:0], 0, 0
-		if cap(c.out) > 64<<10 {
+		if cap(c.out) > 64<<10 && len(c.streams) == 0 {
 			c.out = nil // an idle connection keeps no large buffer
 		}
 	case c.outOff > cap(c.out)/2:

@@ -1,8 +1,9 @@
 // Package server wires gibbon together and drives HTTP/1.x, TLS and
 // HTTP/2 connections: listeners from the config, the epoll engine's worker
 // loops (plain listeners) or one goroutine per connection (see [Driver];
-// always for TLS and h2c listeners), virtual host lookup, Redirect hosts, static files with error pages, timeouts, limits, the Date header
-// from package internal/clock, the Server header and graceful shutdown.
+// always for TLS and h2c listeners), virtual host lookup, Redirect hosts,
+// static files with error pages, timeouts, limits, the Date header from
+// package internal/clock, the Server header and graceful shutdown.
 //
 // # Drivers
 //

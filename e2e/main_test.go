@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -161,6 +162,22 @@ func answers(addr string) bool {
 		return false
 	}
 	defer c.Close()
+	if answersOn(c) {
+		return true
+	}
+	// A TLS listener: the same request inside a TLS connection.
+	c2, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	tc := tls.Client(c2, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
+	defer tc.Close()
+	return answersOn(tc)
+}
+
+// answersOn sends a HEAD request on c and reports whether an HTTP
+// response begins.
+func answersOn(c net.Conn) bool {
 	c.SetDeadline(time.Now().Add(2 * time.Second))
 	if _, err := c.Write([]byte("HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")); err != nil {
 		return false

@@ -14,6 +14,7 @@ import (
 
 	"gibbon/engine"
 	"gibbon/http1"
+	"gibbon/stage"
 )
 
 // Buffer sizes and thresholds of the goroutine driver.
@@ -68,11 +69,13 @@ type conn struct {
 	linger     bool             // close politely: shut down writes, drain input
 	maxBuf     int              // largest read buffer
 	h2c        bool             // an h2c listener's: "Upgrade: h2c" is honoured
+	connStages                  // plugins (conn_stages.go)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc}
 	c.rs.respondConfig = respondConfig{set: &s.set, clock: s.clock, draining: s.draining}
+	c.rs.lister = s.pp.lister
 	c.maxBuf = max(readBufSize, s.set.limits.MaxHeaderBytes+1)
 	return c
 }
@@ -86,8 +89,14 @@ func (s *Server) adopt(d engine.Detached) {
 	c.rs.served = loopTag(d.Tag).served()
 	c.buf, c.end = d.Buffered, len(d.Buffered)
 	c.state.Store(uint32(StateActive))
+	if lc, ok := d.Context.(*loopConn); ok {
+		c.adoptStages(lc)
+	}
+	c.openStages(false) // stage 10 ran on the loop
 	if !s.track(c) {
 		d.Conn.Close()
+		c.closeErr = ErrShutdown
+		c.closeStages()
 		return
 	}
 	c.serve()
@@ -184,6 +193,9 @@ func (c *conn) handle(headLen int) bool {
 	}
 	if c.h2c && c.upgradeH2C(headLen) {
 		return false
+	}
+	if c.x != nil {
+		return c.handleStaged(headLen)
 	}
 	plan := c.srv.set.planBody(&c.req, headLen)
 	switch plan.action {
@@ -355,9 +367,11 @@ func (c *conn) readFailed(err error) {
 	var pe *http1.ParseError
 	if errors.As(err, &pe) {
 		c.out = c.rs.closeError(c.out, pe.Status, &c.rsp)
+		c.parseFailedStages()
 		c.finishResponse()
 		return
 	}
+	c.closeErr = err
 	if !errors.Is(err, io.EOF) && !errors.Is(err, errClosing) {
 		c.debug("reading request", err)
 	}
@@ -411,16 +425,22 @@ func (c *conn) forceClose() {
 // response announced the close) and forgets the connection.
 func (c *conn) close() {
 	if v := recover(); v != nil {
-		c.srv.log.Error("panic serving connection", "remote", c.nc.RemoteAddr().String(),
-			"panic", v, "stack", string(debug.Stack()))
+		if v != stage.ErrAbort {
+			c.srv.log.Error("panic serving connection", "remote", c.nc.RemoteAddr().String(),
+				"panic", v, "stack", string(debug.Stack()))
+		}
+		c.stopWatch()
 		c.linger = false
 	}
 	c.rsp.release()
-	if c.linger && ConnState(c.state.Load()) != StateClosed {
+	if c.linger && !c.hijacked && ConnState(c.state.Load()) != StateClosed {
 		c.lingerClose()
 	}
 	c.state.Store(uint32(StateClosed))
-	c.nc.Close()
+	if !c.hijacked {
+		c.nc.Close()
+	}
+	c.closeStages()
 	c.srv.untrack(c)
 }
 

@@ -29,7 +29,7 @@ func (s *Server) listenEngine() error {
 			return fmt.Errorf("server: listen %s: %w", la.Addr, listenError(la.Addr, err))
 		}
 	}
-	s.clock = clock.New()
+	s.setClock(clock.New())
 	l.makeWorkers(e.Config().Workers)
 	s.eng, s.loop = e, l
 	return nil

@@ -17,7 +17,8 @@ const htmlType = "text/html; charset=utf-8"
 // errorPage writes an error response with the given status: the vhost's
 // [ERROR_PAGES] file for that status when it is a readable regular file,
 // else a small built-in HTML page. vh may be nil (no vhost chosen yet);
-// allow, when not "", becomes the Allow header.
+// allow, when not "", becomes the Allow header; rsp.extra, when set, adds
+// a plugin's fields (except Content-Type, which is the page's).
 func (rs *responder) errorPage(dst []byte, req *http1.Request, vh *vhost.VHost, status int, allow string, rsp *response) []byte {
 	rsp.status = status
 	ctype, size := htmlType, int64(0)
@@ -38,6 +39,7 @@ func (rs *responder) errorPage(dst []byte, req *http1.Request, vh *vhost.VHost, 
 	if allow != "" {
 		dst = http1.AppendHeaderString(dst, "Allow", allow)
 	}
+	dst = appendFields(dst, rsp.extra, "Content-Type")
 	v := http1.Version11
 	if req != nil {
 		v = req.Version

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"gibbon/engine"
 	"gibbon/http1"
+	"gibbon/stage"
 	"gibbon/static"
 )
 
@@ -41,6 +43,8 @@ type loopWorker struct {
 	inline  []byte // small file bodies, read here then copied
 	cache   *static.Cache
 	release func(*os.File) // cache.ReleaseFile, made once: the sendfile release
+	pp      *pipe          // the server's plugins
+	x       exchange       // the request through the stages, when plugins need one
 }
 
 // loopTag is the per-connection state kept in the engine's Conn tag: the
@@ -60,6 +64,8 @@ func (l *loop) makeWorkers(n int) {
 	for i := range l.workers {
 		w := &l.workers[i]
 		w.rs.respondConfig = respondConfig{set: &s.set, clock: s.clock, draining: s.draining}
+		w.rs.lister = s.pp.lister
+		w.pp = &s.pp
 		w.cache = static.NewCache(static.CacheConfig{})
 		w.rs.cache = w.cache
 		w.release = w.cache.ReleaseFile
@@ -76,15 +82,38 @@ func (l *loop) closeCaches() {
 	}
 }
 
-// OnOpen accepts every connection: the engine already applied capacity and
-// shutdown.
-func (l *loop) OnOpen(c *engine.Conn) bool { return true }
+// OnOpen runs stage 10 when plugins need it (the engine already applied
+// capacity and shutdown); without plugins it accepts every connection and
+// keeps no state for it.
+func (l *loop) OnOpen(c *engine.Conn) bool {
+	pp := &l.srv.pp
+	if !pp.conns {
+		return true
+	}
+	lc := &loopConn{info: stage.ConnInfo{
+		ID:       c.ID(),
+		Remote:   c.RemoteAddrPort(),
+		Local:    addrPort(c.LocalAddr()),
+		Worker:   c.Worker(),
+		Accepted: time.Now(),
+	}}
+	if pp.p.Accept(lc.info) != stage.Continue {
+		pp.p.Close(lc.info, stage.ErrRefused)
+		return false
+	}
+	c.SetContext(lc)
+	return true
+}
 
 // OnWritten has nothing to add once blocked output is flushed.
 func (l *loop) OnWritten(c *engine.Conn) engine.Action { return engine.Continue }
 
-// OnClose has nothing to release: a connection holds no server state.
-func (l *loop) OnClose(c *engine.Conn, err error) {}
+// OnClose runs stage 50 for a connection with plugin state.
+func (l *loop) OnClose(c *engine.Conn, err error) {
+	if lc, ok := c.Context().(*loopConn); ok && l.srv.pp.closers {
+		l.srv.pp.p.Close(lc.info, closeReason(err))
+	}
+}
 
 // OnData serves the request at the start of in: parse → body → respond →
 // write. It consumes nothing until the head and a body to discard are
@@ -93,7 +122,12 @@ func (l *loop) OnData(c *engine.Conn, in []byte) (n int, act engine.Action) {
 	w := &l.workers[c.Worker()]
 	defer l.recoverPanic(c, w, &n, &act)
 	headLen, err := http1.Parse(in, &w.req, &l.srv.set.limits)
+	lc, staged := c.Context().(*loopConn)
+	staged = staged && w.pp.requests
 	switch {
+	case err != nil && staged:
+		w.x.beginUnknown(w.pp, w.rs.set.vhosts, lc.info)
+		return w.refuseStaged(c, parseStatus(err))
 	case err != nil:
 		return w.refuse(c, parseStatus(err))
 	case headLen == 0:
@@ -101,6 +135,9 @@ func (l *loop) OnData(c *engine.Conn, in []byte) (n int, act engine.Action) {
 	}
 	if l.blocking(&w.req) {
 		return 0, engine.Handoff
+	}
+	if staged {
+		return w.serveStaged(c, lc, in, headLen)
 	}
 	if hook := l.srv.testHookHandle.Load(); hook != nil {
 		(*hook)(&w.req)
@@ -180,9 +217,16 @@ func (w *loopWorker) answer(c *engine.Conn) engine.Action {
 // lingers before closing.
 func (w *loopWorker) refuse(c *engine.Conn, status int) (int, engine.Action) {
 	w.head = w.rs.closeError(w.head[:0], status, &w.rsp)
-	c.Write(w.head)
-	w.writeBody(c)
+	w.queue(c)
 	return 0, engine.Close
+}
+
+// queue queues w.rsp, whose head is w.head, and returns its status and
+// body length for stage 40.
+func (w *loopWorker) queue(c *engine.Conn) (status int, bytes int64, err error) {
+	status, bytes = w.rsp.status, w.rsp.bodyLen()
+	c.Write(w.head)
+	return status, bytes, w.writeBody(c)
 }
 
 // writeBody queues the body of w.rsp after its head and releases the

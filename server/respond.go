@@ -5,6 +5,7 @@ import (
 
 	"gibbon/http1"
 	"gibbon/internal/clock"
+	"gibbon/stage"
 	"gibbon/static"
 	"gibbon/vhost"
 )
@@ -28,6 +29,11 @@ type response struct {
 	parts   []static.Part // file ranges with their prefixes
 	trailer []byte
 	close   bool // close the connection once the response is written
+	// listDir is set, with no head written, for a directory without an
+	// index file when the responder's lister is set: the caller asks the
+	// plugins' Lister, else answers 403.
+	listDir bool
+	extra   *stage.Header // a plugin's fields for an error page; nil if none
 
 	result  static.Result // owns file when it came from static.Serve
 	ownFile bool          // file is an error page opened here, closed by release
@@ -79,6 +85,9 @@ type responder struct {
 	// cache, when set, answers static requests (a worker loop's own);
 	// nil means static.Serve.
 	cache *static.Cache
+	// lister: a directory without an index file is left to the caller
+	// (rsp.listDir) instead of answered 403.
+	lister bool
 }
 
 // continue100 is the interim response sent before reading a body the client
@@ -97,9 +106,7 @@ func (rs *responder) keepAlive(req *http1.Request) bool {
 // returns the extended dst; rsp.head is the appended part. Once respond
 // returns, rsp no longer refers to req's buffer, so the caller may reuse it.
 func (rs *responder) respond(dst []byte, req *http1.Request, rsp *response) []byte {
-	*rsp = response{}
-	rs.served++
-	rsp.close = !rs.keepAlive(req)
+	rs.begin(req, rsp)
 	switch {
 	case req.Method == http1.MethodConnect:
 		return rs.errorPage(dst, req, nil, 405, static.Allow, rsp)
@@ -124,6 +131,10 @@ func (rs *responder) respond(dst []byte, req *http1.Request, rsp *response) []by
 	rs.sreq = static.Request{}
 	res := &rsp.result
 	switch {
+	case res.Status == 403 && rs.lister && isDirPath(req.Path):
+		res.Close()
+		rsp.status, rsp.listDir = 403, true
+		return dst
 	case res.Status >= 400 && res.Status != 416:
 		res.Close()
 		return rs.errorPage(dst, req, vh, res.Status, res.Allow, rsp)
@@ -132,6 +143,16 @@ func (rs *responder) respond(dst []byte, req *http1.Request, rsp *response) []by
 	}
 	return rs.fileHead(dst, req, rsp)
 }
+
+// begin starts the answer to req: rsp is cleared, req counted as served,
+// and rsp.close says whether the connection closes after it.
+func (rs *responder) begin(req *http1.Request, rsp *response) {
+	*rsp = response{}
+	rs.served++
+	rsp.close = !rs.keepAlive(req)
+}
+
+func isDirPath(p []byte) bool { return len(p) > 0 && p[len(p)-1] == '/' }
 
 // serveStatic answers rs.sreq from the document root, through the cache
 // when there is one.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"gibbon/engine"
 	"gibbon/http1"
 	"gibbon/internal/clock"
+	"gibbon/stage"
 	"gibbon/static"
 	"gibbon/tlsx"
 	"gibbon/vhost"
@@ -67,6 +69,16 @@ type Server struct {
 	opts   Options
 	driver Driver        // DriverEpoll or DriverGoroutine
 	engCfg engine.Config // for DriverEpoll
+	pp     pipe          // the plugins, loaded by New
+	connID atomic.Uint64 // last ConnInfo.ID given by the goroutine driver
+	clk    atomic.Pointer[clock.Clock]
+
+	cleanupOnce sync.Once
+	cleanupErr  error
+	// baseCtx is the parent of blocking handlers' request contexts;
+	// Shutdown cancels it when it closes the connections still busy.
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
 
 	// tlsStore holds the certificates of the TLS listeners (nil without
 	// any); clientCAs, when set, verifies client certificates.
@@ -152,15 +164,50 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		drained:  make(chan struct{}),
 		stopping: make(chan struct{}),
 	}
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	workers := 1
 	if driver == DriverEpoll {
 		if s.engCfg, err = engineConfig(cfg, &s.set, &opts); err != nil {
 			return nil, err
 		}
+		workers = cfg.Server.Workers
+		if workers <= 0 {
+			workers = runtime.NumCPU()
+		}
+		s.engCfg.Workers = workers
 	}
 	if s.tlsStore, s.clientCAs, err = s.newTLSStore(cfg); err != nil {
+		s.cancelBase()
 		return nil, err
 	}
+	p, err := stage.Load(cfg, stage.Env{Logger: opts.Logger, Now: s.now, Workers: workers})
+	if err != nil {
+		s.cancelBase()
+		return nil, fmt.Errorf("server: plugins: %w", err)
+	}
+	s.pp = newPipe(p, vt)
 	return s, nil
+}
+
+// Pipeline returns the plugins New loaded (nil-safe: an empty Pipeline
+// when plugins.load names none). The command uses it for -t (Describe)
+// and SIGUSR1 (the logger's Reopen).
+func (s *Server) Pipeline() *stage.Pipeline { return s.pp.p }
+
+// now is the plugins' clock: the server's coarse clock once Listen has
+// started it, else time.Now.
+func (s *Server) now() time.Time {
+	if c := s.clk.Load(); c != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// cleanup runs the plugins' Cleanup once, after the last request (the
+// logger writes what it holds and closes its files).
+func (s *Server) cleanup() error {
+	s.cleanupOnce.Do(func() { s.cleanupErr = s.pp.p.Cleanup() })
+	return s.cleanupErr
 }
 
 // Driver returns the driver in use: DriverEpoll or DriverGoroutine.
@@ -270,9 +317,15 @@ func (s *Server) listenLocked() error {
 	}
 	s.listeners, s.specs = lns, specs
 	if s.clock == nil {
-		s.clock = clock.New()
+		s.setClock(clock.New())
 	}
 	return nil
+}
+
+// setClock starts using c (s.mu is held).
+func (s *Server) setClock(c *clock.Clock) {
+	s.clock = c
+	s.clk.Store(c)
 }
 
 // loopListeners counts the listeners the event loops serve.
@@ -329,6 +382,13 @@ func (s *Server) Serve() error {
 	lns, specs := s.listeners, s.specs
 	e, l := s.eng, s.loop
 	s.mu.Unlock()
+	workers := 1
+	if l != nil {
+		workers = len(l.workers)
+	}
+	if err := s.initWorkers(workers); err != nil {
+		return err
+	}
 
 	for _, ln := range lns {
 		s.log.Info("listening", "addr", ln.Addr().String(), "driver", DriverGoroutine.String())
@@ -358,6 +418,17 @@ func (s *Server) Serve() error {
 	return first
 }
 
+// initWorkers runs the plugins' thread-context hook for each of n workers
+// before any serves (connections of the goroutine driver report worker 0).
+func (s *Server) initWorkers(n int) error {
+	for id := range n {
+		if err := s.pp.p.InitWorker(id); err != nil {
+			return fmt.Errorf("server: plugins: %w", err)
+		}
+	}
+	return nil
+}
+
 // acceptLoop accepts connections on ln until it is closed and serves
 // each as spec says.
 func (s *Server) acceptLoop(ln net.Listener, spec listenSpec) error {
@@ -385,14 +456,24 @@ func (s *Server) acceptLoop(ln net.Listener, spec listenSpec) error {
 			nc.Close()
 			continue
 		}
-		switch {
-		case spec.tls != nil:
-			go c.serveTLS(c.nc.(*tls.Conn))
-		case spec.h2c:
-			go c.serveH2C()
-		default:
-			go c.serve()
-		}
+		go c.begin(spec)
+	}
+}
+
+// begin runs stage 10 for a new connection, then serves it as spec
+// says: TLS (HTTP/2 or HTTP/1.x by ALPN), h2c, or HTTP/1.x.
+func (c *conn) begin(spec listenSpec) {
+	if !c.openStages(spec.tls != nil) {
+		c.close()
+		return
+	}
+	switch {
+	case spec.tls != nil:
+		c.serveTLS(c.nc.(*tls.Conn))
+	case spec.h2c:
+		c.serveH2C()
+	default:
+		c.serve()
 	}
 }
 
@@ -444,7 +525,8 @@ func (s *Server) closeListeners() {
 // Shutdown stops the server gracefully: it closes the listeners and every
 // connection waiting for a request, lets in-flight requests finish (each
 // answered with "Connection: close"), and returns once all connections are
-// closed. When ctx ends first (or, if ctx has no deadline, after
+// closed; then it runs the plugins' Cleanup (also for a server that never
+// served: call Shutdown after a successful New). When ctx ends first (or, if ctx has no deadline, after
 // Options.Grace) it closes the remaining connections and returns ctx's
 // error (context.DeadlineExceeded for the grace period). Calling Shutdown
 // more than once is safe.
@@ -475,6 +557,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-s.drained:
 	case <-ctx.Done():
 		err = ctx.Err()
+		s.cancelBase()
 		s.mu.Lock()
 		for c := range s.conns {
 			c.forceClose()
@@ -484,6 +567,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if e := <-engDone; e != nil && err == nil {
 		err = e
+	}
+	s.cancelBase()
+	if e := s.cleanup(); e != nil && err == nil {
+		err = fmt.Errorf("server: plugins: %w", e)
 	}
 	s.mu.Lock()
 	if s.clock != nil {

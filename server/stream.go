@@ -1,0 +1,342 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"gibbon/http1"
+	"gibbon/stage"
+)
+
+// streamHold is how many body bytes a streamWriter holds before it sends
+// the head: a response that ends within it gets a Content-Length.
+const streamHold = 16 << 10
+
+// framing is how a streamed body is delimited.
+type framing uint8
+
+const (
+	frameNone    framing = iota // HEAD, 204, 304: no body
+	frameLength                 // Content-Length
+	frameChunked                // HTTP/1.1 chunked
+	frameClose                  // HTTP/1.0 without a length: the close ends it
+)
+
+// errBodyOverLength is a handler writing more than the Content-Length it
+// set.
+var errBodyOverLength = errors.New("server: handler wrote more than its Content-Length")
+
+// errHijackWritten is Hijack after the response was written.
+var errHijackWritten = errors.New("server: hijack after the response was written")
+
+// streamWriter is the [stage.ResponseWriter] of a blocking handler on the
+// goroutine driver: it holds up to streamHold body bytes, then (or on
+// Flush) sends the head and streams the body, with the handler's
+// Content-Length when it set a valid one, else chunked (HTTP/1.1) or
+// delimited by the close (HTTP/1.0). A response that ends within the hold
+// gets a Content-Length. HEAD, 204 and 304 answers send no body. It also
+// implements [stage.Flusher] and [stage.Hijacker].
+type streamWriter struct {
+	c        *conn
+	hdr      stage.Header
+	status   int
+	wrote    bool
+	standard bool // Respond(status, "", nil): the server's page, sent at the end
+	sent     bool // the head is out
+	hijacked bool
+	frame    framing
+	remain   int64 // frameLength: body bytes still allowed
+	hold     []byte
+	bytes    int64 // body bytes sent
+	err      error // sticky write error
+}
+
+func (w *streamWriter) reset(c *conn) {
+	w.hdr.Reset()
+	hold := w.hold[:0]
+	*w = streamWriter{c: c, hdr: w.hdr, hold: hold}
+}
+
+// Header returns the fields to send.
+func (w *streamWriter) Header() *stage.Header { return &w.hdr }
+
+// WriteHeader sets the status the first time; outside 200–599 it is 500.
+func (w *streamWriter) WriteHeader(status int) {
+	if w.wrote {
+		return
+	}
+	w.status, w.wrote = validStatus(status), true
+}
+
+// Write holds or sends body bytes.
+func (w *streamWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(200)
+	if w.err != nil {
+		return 0, w.err
+	}
+	if !w.sent {
+		w.hold = append(w.hold, p...)
+		if len(w.hold) > streamHold {
+			return len(p), w.Flush()
+		}
+		return len(p), nil
+	}
+	return w.send(p)
+}
+
+// Respond answers in one call; an empty contentType and a nil body ask
+// for the server's standard response.
+func (w *streamWriter) Respond(status int, contentType string, body []byte) error {
+	if w.wrote {
+		return nil
+	}
+	if contentType != "" {
+		w.hdr.Set("Content-Type", contentType)
+	} else if body == nil {
+		w.standard = true
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(body)
+	return err
+}
+
+// Written reports whether WriteHeader was called.
+func (w *streamWriter) Written() bool { return w.wrote }
+
+// Flush sends the head if it is not out, then every body byte written.
+func (w *streamWriter) Flush() error {
+	w.WriteHeader(200)
+	if w.err != nil || w.standard {
+		return w.err
+	}
+	if !w.sent {
+		w.sendHead(false)
+		hold := w.hold
+		w.hold = w.hold[:0]
+		if _, err := w.send(hold); err != nil {
+			return err
+		}
+	}
+	if err := w.c.flush(); err != nil {
+		w.err = err
+	}
+	return w.err
+}
+
+// Hijack gives the connection to the handler (see [stage.Hijacker]).
+func (w *streamWriter) Hijack() (net.Conn, []byte, error) {
+	if w.wrote {
+		return nil, nil, errHijackWritten
+	}
+	c := w.c
+	c.stopWatch()
+	if err := c.flush(); err != nil {
+		return nil, nil, err
+	}
+	buffered := append([]byte(nil), c.buf[c.start:c.end]...)
+	c.start = c.end
+	c.nc.SetDeadline(time.Time{})
+	w.hijacked = true
+	return c.nc, buffered, nil
+}
+
+// sendHead appends the head to the connection's output; known says the
+// whole body is held.
+func (w *streamWriter) sendHead(known bool) {
+	c := w.c
+	rsp, req := &c.rsp, &c.req
+	rsp.status, w.sent = w.status, true
+	c.out = c.rs.appendStart(c.out, w.status)
+	c.out = appendFields(c.out, &w.hdr, "")
+	declared := declaredLength(&w.hdr)
+	switch {
+	case bodyless(w.status):
+		w.frame = frameNone
+	case req.Method == http1.MethodHead:
+		w.frame = frameNone
+		if declared >= 0 {
+			c.out = http1.AppendHeaderInt(c.out, "Content-Length", declared)
+		}
+	case declared >= 0 || known:
+		if declared < 0 {
+			declared = int64(len(w.hold))
+		}
+		w.frame, w.remain = frameLength, declared
+		c.out = http1.AppendHeaderInt(c.out, "Content-Length", declared)
+	case req.Version == http1.Version11:
+		w.frame = frameChunked
+		c.out = http1.AppendHeaderString(c.out, "Transfer-Encoding", "chunked")
+	default:
+		w.frame, rsp.close = frameClose, true
+	}
+	c.out = c.rs.appendEnd(c.out, req.Version, rsp.close)
+}
+
+// send writes body bytes after the head, framed.
+func (w *streamWriter) send(p []byte) (int, error) {
+	c := w.c
+	n := len(p)
+	switch w.frame {
+	case frameNone:
+		return n, nil
+	case frameLength:
+		if int64(n) > w.remain {
+			p, w.err = p[:w.remain], errBodyOverLength
+		}
+		w.remain -= int64(len(p))
+		c.out = append(c.out, p...)
+	case frameChunked:
+		if n > 0 {
+			c.out = http1.AppendChunkHeader(c.out, n)
+			c.out = append(append(c.out, p...), '\r', '\n')
+		}
+	case frameClose:
+		c.out = append(c.out, p...)
+	}
+	w.bytes += int64(len(p))
+	if len(c.out) >= flushAt {
+		if err := c.flush(); err != nil {
+			w.err = err
+		}
+	}
+	if w.err != nil {
+		return len(p), w.err
+	}
+	return n, nil
+}
+
+// finish completes a response the handler ended without error: the head
+// with a Content-Length if it is not out, or the last chunk. It reports
+// whether the connection may stay open (a body shorter than its
+// Content-Length, a write error or close framing end it).
+func (w *streamWriter) finish() bool {
+	c := w.c
+	w.WriteHeader(200)
+	if !w.sent {
+		w.sendHead(true)
+		hold := w.hold
+		w.hold = w.hold[:0]
+		w.send(hold)
+	}
+	switch w.frame {
+	case frameChunked:
+		c.out = append(c.out, "0\r\n\r\n"...)
+	case frameLength:
+		if w.remain > 0 {
+			c.rsp.close = true
+		}
+	}
+	return w.err == nil && !c.rsp.close
+}
+
+var (
+	_ stage.ResponseWriter = (*streamWriter)(nil)
+	_ stage.Flusher        = (*streamWriter)(nil)
+	_ stage.Hijacker       = (*streamWriter)(nil)
+)
+
+// bodyReader is a blocking handler's Request.Body on the goroutine
+// driver: it reads a Content-Length or chunked body from the connection's
+// buffer and socket (each read bounded by Timeout), sends "100 Continue"
+// before its first read when the client waits for it, and stops a chunked
+// body over MaxRequestSize with a 413 error. Bytes after the body stay
+// for the next request.
+type bodyReader struct {
+	c         *conn
+	remaining int64 // Content-Length bytes left
+	chunked   bool
+	limited   bool  // budget applies
+	budget    int64 // chunked wire bytes still allowed
+	dec       http1.ChunkedDecoder
+	cont      bool // send "100 Continue" before reading
+	err       error
+}
+
+func (b *bodyReader) start(c *conn, req *http1.Request, p bodyPlan) {
+	b.c, b.err = c, nil
+	b.chunked, b.remaining = req.Chunked, max(req.ContentLength, 0)
+	b.limited, b.budget = p.budget >= 0, p.budget
+	b.cont = p.sendContinue && !c.bodyBuffered(0)
+	b.dec.Reset()
+	if !req.HasBody() {
+		b.err = io.EOF
+	}
+}
+
+// Read reads body bytes.
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.cont {
+		b.cont = false
+		b.c.out = append(b.c.out, continue100...)
+		if err := b.c.flush(); err != nil {
+			b.err = err
+			return 0, err
+		}
+	}
+	for {
+		if n := b.take(p); n > 0 || b.err != nil {
+			return n, b.err
+		}
+		c := b.c
+		c.nc.SetReadDeadline(time.Now().Add(c.srv.set.timeout))
+		if err := c.fill(); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, errHeadTooLarge) {
+				err = io.ErrUnexpectedEOF
+			}
+			b.err = err
+			return 0, err
+		}
+	}
+}
+
+// take copies body bytes from the connection's buffer into p.
+func (b *bodyReader) take(p []byte) int {
+	c := b.c
+	in := c.buf[c.start:c.end]
+	if !b.chunked {
+		n := copy(p, in[:min(int64(len(in)), b.remaining)])
+		b.remaining -= int64(n)
+		c.start += n
+		if b.remaining == 0 {
+			b.err = io.EOF
+		}
+		return n
+	}
+	if b.limited && int64(len(in)) > b.budget {
+		in = in[:b.budget+1] // one byte over the budget is enough to tell
+	}
+	nsrc, ndst, err := b.dec.Decode(p, in)
+	c.start += nsrc
+	b.budget -= int64(nsrc)
+	switch {
+	case err != nil:
+		b.err = err
+	case b.limited && b.budget < 0:
+		b.err = errBodyTooLarge
+	case b.dec.Done():
+		b.err = io.EOF
+	}
+	return ndst
+}
+
+// drain reads the rest of the body and drops it; it reports whether the
+// connection is still in step for a next request.
+func (b *bodyReader) drain() bool {
+	if b.err == nil {
+		io.Copy(io.Discard, b)
+	}
+	return errors.Is(b.err, io.EOF)
+}
+
+// status is the status a body error calls for (413, 400), or 0.
+func (b *bodyReader) status() int {
+	if b.err == nil || errors.Is(b.err, io.EOF) {
+		return 0
+	}
+	return bodyStatus(b.err)
+}

@@ -27,8 +27,8 @@ type pipe struct {
 	// stage.Request is built for each request (stage 20, 30 or 40 hooked).
 	conns, requests bool
 	accept, filters bool
-	closers bool
-	lister  bool // the core asks for a listing before a directory's 403
+	closers         bool
+	lister          bool // the core asks for a listing before a directory's 403
 	hosts           map[*vhost.VHost]*stage.VHost
 }
 

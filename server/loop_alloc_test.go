@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 
 	"gibbon/config"
+	"gibbon/stage"
 )
 
 // keepAliveClient sends the same request again and again on one
@@ -85,14 +87,51 @@ func TestLoopKeepAliveDoesNotAllocate(t *testing.T) {
 // epoll driver, client included (run with -benchmem).
 func BenchmarkLoopKeepAlive(b *testing.B) {
 	for _, d := range []testDriver{epollDriver(b, "reuseport"), {"goroutine", Options{Driver: DriverGoroutine}}} {
-		b.Run(d.name, func(b *testing.B) {
-			ts := start(b, d, unlimitedKeepAlive)
-			k := newKeepAliveClient(b, ts.addr, helloRequest)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				k.roundTrip(b)
-			}
-		})
+		for _, plugins := range []struct {
+			name   string
+			mutate func(*config.Config)
+		}{{"", unlimitedKeepAlive}, {"+observer", withCounter}} {
+			b.Run(d.name+plugins.name, func(b *testing.B) {
+				ts := start(b, d, plugins.mutate)
+				k := newKeepAliveClient(b, ts.addr, helloRequest)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					k.roundTrip(b)
+				}
+			})
+		}
+	}
+}
+
+// counter is a test plugin observing stage 40 without allocating: it
+// measures what the server adds per request when a plugin observes.
+type counter struct{ n atomic.Int64 }
+
+func init() { stage.Register("counter", func() stage.Plugin { return new(counter) }) }
+
+func (p *counter) Decode(*stage.PluginConfig) error         { return nil }
+func (p *counter) OnDone(r *stage.Request, o stage.Outcome) { p.n.Add(1) }
+
+// withCounter loads the counter plugin.
+func withCounter(c *config.Config) {
+	unlimitedKeepAlive(c)
+	c.Plugins = &config.Section{Name: "PLUGINS", Entries: []config.Entry{{Key: "Load", Value: "counter"}}}
+}
+
+// TestLoopObserverDoesNotAllocate checks that with a stage-40 observer
+// loaded the keep-alive GET still allocates nothing per request: the
+// stage.Request is the worker's, its strings are cached per target.
+func TestLoopObserverDoesNotAllocate(t *testing.T) {
+	ts := start(t, epollDriver(t, "reuseport"), withCounter)
+	k := newKeepAliveClient(t, ts.addr, helloRequest)
+	for range 100 {
+		k.roundTrip(t)
+	}
+	if n := testing.AllocsPerRun(2000, func() { k.roundTrip(t) }); n != 0 {
+		t.Fatalf("%v allocations per request, want 0", n)
+	}
+	if c := ts.Pipeline().Plugin("counter").(*counter); c.n.Load() < 2000 {
+		t.Fatalf("observer saw %d requests", c.n.Load())
 	}
 }

@@ -18,10 +18,23 @@
 //	-p, --port N           override the port of every Listen address
 //	-w, --workers N        override the number of workers
 //	-o, --one-shot DIR     serve DIR with the default configuration, no config directory
+//	    --driver NAME      epoll (event loops), goroutine (one per connection) or auto
+//	-B, --balancing-fair   epoll driver: Balancing fair instead of the config's
 //	-I, --pid-file FILE    write the process id to FILE while running
-//	-t, --test             check the configuration and exit (0 valid, 1 invalid)
+//	-t, --test             check the configuration, print the plugin chain per stage, exit
 //	-v, --version          print the version and exit
 //	-h, --help             print this help and exit
+//
+// It blank-imports gibbon/plugins/all, so every standard plugin can be
+// enabled by plugins.load. SIGUSR1 makes the logger plugin reopen its
+// files (log rotation); at shutdown the plugins' Cleanup runs after the
+// last request, so the logger writes every line it holds.
+//
+// `gibbon passwd [-c] [-D] [-s] FILE USER [PASS]` manages an auth users
+// file (auth.Passwd): -c creates it, -D deletes USER, -s stores Monkey's
+// {SHA} form instead of bcrypt. Without PASS the password is asked twice
+// on the terminal without echo, or read as one line from standard input
+// when it is not a terminal.
 //
 // Errors that stop the server (a busy port, an unreadable document root, a bad
 // config) are printed as lines starting with "gibbon: " on stderr and the exit

@@ -4,10 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"gibbon/server"
 )
 
 // usage is the text printed by -h and --help.
 const usage = `Usage: gibbon [options]
+       gibbon passwd [-c] [-D] [-s] FILE USER [PASS]
 
 Serves the configuration directory given with -c, else ./conf if it exists,
 else the built-in default: ./htdocs (or a welcome page) on port 2001.
@@ -19,6 +22,10 @@ Options:
   -p, --port N           override the port of every Listen address
   -w, --workers N        override the number of workers (0 = one per CPU)
   -o, --one-shot DIR     serve DIR with the default configuration, no config directory
+      --driver NAME      serve connections with epoll (event loops), goroutine
+                         (one per connection) or auto (default: epoll on Linux)
+  -B, --balancing-fair   epoll driver: one acceptor gives each connection to the
+                         least busy worker (Balancing fair) instead of reuseport
   -I, --pid-file FILE    write the process id to FILE while running
       --https            serve every listener over TLS with HTTP/2 and
                          HTTP/1.1 (as if flagged "tls h2"); without a
@@ -26,9 +33,18 @@ Options:
       --tls-cert FILE    PEM certificate of the TLS listeners (overrides
                          CertificateFile of plugins/tls/tls.conf)
       --tls-key FILE     PEM private key of --tls-cert (overrides RSAKeyFile)
-  -t, --test             check the configuration and exit (0 valid, 1 invalid)
+  -t, --test             check the configuration, print the plugin chain per
+                         stage and exit (0 valid, 1 invalid)
   -v, --version          print the version and exit
   -h, --help             print this help and exit
+
+gibbon passwd manages a users file of the auth plugin (bcrypt hashes):
+  -c  create FILE (replacing it)    -D  delete USER
+  -s  store Monkey's {SHA} format (weak: only for files shared with Monkey)
+Without PASS the password is asked for on the terminal (twice, not echoed),
+or read as one line from standard input when it is not a terminal.
+
+Signals: SIGTERM and SIGINT stop gracefully; SIGUSR1 reopens the log files.
 `
 
 // options holds the parsed command line. port and workers are -1 when not given.
@@ -42,6 +58,8 @@ type options struct {
 	https      bool
 	tlsCert    string
 	tlsKey     string
+	driver     string
+	fair       bool
 	test       bool
 	version    bool
 	help       bool
@@ -74,6 +92,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.https, "https", false, "")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "")
+	fs.StringVar(&o.driver, "driver", "", "")
+	boolean(&o.fair, "B", "balancing-fair")
 	boolean(&o.test, "t", "test")
 	boolean(&o.version, "v", "version")
 	boolean(&o.help, "h", "help")
@@ -91,6 +111,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
+	}
+	if _, err := server.ParseDriver(o.driver); err != nil {
+		return nil, fmt.Errorf("%w: --driver %q: want auto, epoll or goroutine", errUsage, o.driver)
 	}
 	if o.oneShot != "" && (o.configDir != "" || o.serverConf != "") {
 		return nil, fmt.Errorf("%w: -o cannot be combined with -c or -s", errUsage)

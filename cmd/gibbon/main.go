@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gibbon/config"
+	_ "gibbon/plugins/all" // the standard plugins; plugins.load enables them
 	"gibbon/server"
 )
 
@@ -31,6 +32,9 @@ func main() {
 // run is the whole command; it returns the exit status so that deferred
 // clean-ups (pid file, temporary welcome directory) run before the exit.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "passwd" {
+		return passwd(args[1:], os.Stdin, stdout, stderr)
+	}
 	opts, err := parseFlags(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "gibbon: %v\nRun 'gibbon --help' for usage.\n", err)
@@ -59,16 +63,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, err)
 		return 1
 	}
-	srv, err := server.New(cfg, server.Options{Logger: logger, Version: version, Grace: shutdownGrace})
+	srv, err := server.New(cfg, serverOptions(opts, logger))
 	if err != nil {
 		printError(stderr, err)
 		return 1
 	}
+	for _, w := range srv.Pipeline().Warnings() {
+		logger.Warn(w.String())
+	}
 	if opts.test {
 		fmt.Fprintf(stdout, "gibbon: configuration %s is valid\n", describe(cfg))
+		fmt.Fprint(stdout, srv.Pipeline().Describe())
+		srv.Shutdown(context.Background()) // the plugins' Cleanup
 		return 0
 	}
 	return serve(srv, cfg, logger, stderr)
+}
+
+// serverOptions maps the command line to the server's options.
+func serverOptions(o *options, logger *slog.Logger) server.Options {
+	d, _ := server.ParseDriver(o.driver) // checked by parseFlags
+	so := server.Options{Logger: logger, Version: version, Grace: shutdownGrace, Driver: d}
+	if o.fair {
+		so.Balancing = "fair"
+	}
+	return so
 }
 
 // serve binds the listeners, drops privileges, writes the pid file and runs
@@ -101,6 +120,9 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	for waiting := true; waiting; {
@@ -113,6 +135,8 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 			return 1
 		case <-hup:
 			reloadCertificates(srv, logger)
+		case <-usr1:
+			reopenLogs(srv, logger)
 		case <-ctx.Done():
 			waiting = false
 		}
@@ -140,6 +164,20 @@ func reloadCertificates(srv *server.Server, logger *slog.Logger) {
 		return
 	}
 	logger.Info("SIGHUP: TLS certificates reloaded")
+}
+
+// reopenLogs asks the logger plugin, when loaded, to reopen its files.
+func reopenLogs(srv *server.Server, logger *slog.Logger) {
+	r, ok := srv.Pipeline().Plugin("logger").(interface{ Reopen() error })
+	if !ok {
+		logger.Info("SIGUSR1: no logger plugin loaded")
+		return
+	}
+	if err := r.Reopen(); err != nil {
+		logger.Error("reopening logs", "err", err)
+		return
+	}
+	logger.Info("logs reopened")
 }
 
 // printError writes err as lines starting with "gibbon: ", one per joined error.

@@ -155,6 +155,7 @@ func TestMonkeyConfigDir(t *testing.T) {
 		"plugins.load": `[PLUGINS]
     # Load /usr/lib/monkey/monkey-liana.so
     Load /usr/lib/monkey/monkey-logger.so
+    Load /usr/lib/monkey/monkey-cgi.so
 `,
 		"monkey.mime": `[MIMETYPES]
     html     text/html

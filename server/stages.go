@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gibbon/engine"
@@ -145,6 +147,9 @@ var errTooManyRedirects = stage.Error(500, errors.New("server: too many internal
 func (x *exchange) route(pp *pipe, req *http1.Request) (blocking *stage.Rule, core bool, err error) {
 	for hops := 0; ; hops++ {
 		rule := pp.p.Route(&x.r)
+		if rule == nil {
+			rule = x.routeIndex(pp)
+		}
 		switch {
 		case rule == nil:
 			return nil, true, nil
@@ -156,6 +161,33 @@ func (x *exchange) route(pp *pipe, req *http1.Request) (blocking *stage.Rule, co
 			return nil, false, err
 		}
 	}
+}
+
+// routeIndex routes a directory path no rule matches through its index
+// file: for the first of the host's index files that exists, a rule
+// matching the path with the file name appended serves the request,
+// rewritten to that path (so "Match \.php$ fastcgi" runs /dir/index.php
+// for /dir/). It is tried only for hosts with rules.
+func (x *exchange) routeIndex(pp *pipe) *stage.Rule {
+	vh := x.r.VHost
+	if vh == nil || !strings.HasSuffix(x.r.Path, "/") || len(pp.p.Hosts()[vh.Index].Rules) == 0 {
+		return nil
+	}
+	for _, name := range vh.IndexFiles {
+		p := x.r.Path + name
+		if _, err := os.Stat(filepath.Join(vh.DocumentRoot, filepath.FromSlash(p))); err != nil {
+			continue
+		}
+		saved := x.r.Path
+		x.r.Path = p
+		rule := pp.p.Route(&x.r)
+		x.r.Path = saved
+		if rule != nil {
+			x.r.Rewrite(p, x.r.Query)
+		}
+		return rule
+	}
+	return nil
 }
 
 // followRedirect reports whether err is an internal redirect to follow:

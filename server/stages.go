@@ -137,9 +137,6 @@ func (x *exchange) applyRewrite(req *http1.Request) {
 	}
 }
 
-// errTooManyRedirects ends a chain of internal redirects.
-var errTooManyRedirects = stage.Error(500, errors.New("server: too many internal redirects"))
-
 // route runs stage 30 for x.r after stage 20 let it through: it returns
 // the blocking rule that must serve it off the loop, or nil once an
 // inline handler answered into x.w (err is its error) or when the core

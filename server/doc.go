@@ -58,6 +58,61 @@
 //     re-encoded as HTTP/2 header fields, and the body (memory and file
 //     parts, read with pread) goes out as DATA frames within the windows.
 //
+// # Plugins
+//
+// [New] loads the plugins of plugins.load (stage.Load; [Server.Pipeline]
+// returns them) and both drivers run the stages (stages.go,
+// loop_stages.go, conn_stages.go). With no plugin hooking a stage the
+// drivers skip it entirely: no ConnInfo, no stage.Request.
+//
+//   - 10: after accept (loop: OnOpen; goroutine: begin, before a TLS
+//     handshake), before reading.
+//     Close → the socket is closed at once, stage 40 sees the refusal
+//     (the Pipeline reports it) and stage 50 gets stage.ErrRefused.
+//   - 20: once the head is parsed and the vhost known, with a
+//     stage.Request whose []byte fields are views into the read buffer
+//     (or into a copy of the head while a body is read). On the loop a
+//     filter that says it may block (RequestBlocks), or a body that is not
+//     all buffered yet, hands the connection off first, so stage 20 runs
+//     in the goroutine; otherwise it runs on the loop. Handled → the
+//     answer the filter wrote (Respond(status, "", nil): the vhost's error
+//     page, keeping the filter's fields; 3xx with Location: a small page);
+//     Close → the connection closes without an answer.
+//   - 30: Pipeline.Route on the (possibly rewritten) path; a directory
+//     path no rule matches is tried through the host's index files. An
+//     inline handler writes into an in-memory writer (memWriter), sent
+//     with a Content-Length; a blocking one runs in the goroutine driver
+//     (the loop hands off, carrying stage 20's result so it does not run
+//     twice) with a streamWriter, Request.Body and Request.Context. No
+//     rule → the core; a directory without an index file goes to the
+//     Lister before a 403. Internal redirects are followed (at most
+//     stage.MaxInternalRedirects). A handler error before anything was
+//     sent is answered with the error page for its status.
+//   - 40: after every request once its answer is queued (loop) or written
+//     (goroutine): Status, Bytes (body bytes), Duration, Err. Also for a
+//     413/417 refusal and for a head the parser refused: the request is
+//     then unknown and Done sees only Conn, VHost (the default host) and
+//     Start, with the 4xx status.
+//   - 50: once per connection after its socket is closed, whoever closed
+//     it: nil (the server closed it after a response), io.EOF (the
+//     client), a timeout error, [ErrShutdown], an I/O error, or
+//     stage.ErrRefused. A handed-off connection gets it from the goroutine
+//     driver only; a hijacked one when its handler returns.
+//
+// HTTP/2 streams (h2conn.go) do not run stages 20 to 40 yet; their
+// connection runs 10 and 50. InitWorker runs for every worker before
+// Serve starts the loops (goroutine-driver connections report worker 0); Shutdown runs Cleanup after the last
+// connection. MaxRequestSize bounds every request, whatever handles it
+// (as Monkey's MaxRequestSize and nginx's client_max_body_size do): a
+// longer Content-Length is refused with 413 before the body is read, a
+// chunked body that outgrows it ends Request.Body with a 413 error.
+//
+// With plugins, the loop allocates one small struct per connection (the
+// ConnInfo, kept in the engine Conn's context); a keep-alive request
+// through an observer allocates nothing more in the server (the target's
+// path and query strings are cached per worker while they repeat);
+// filters and handlers cost what they allocate.
+//
 // # Limits and timeouts
 //
 // The request head is limited to min(MaxRequestSize, [MaxHeadBytes]) (at
@@ -73,7 +128,7 @@
 //
 // Package server does not parse HTTP (packages http1 and http2 do), does
 // not decide what a path means on disk (package static does), does not
-// implement TLS (crypto/tls and tlsx do), does not run plugins yet and does
-// not write access logs. The epoll engine is a separate package that knows
-// nothing of HTTP.
+// implement TLS (crypto/tls and tlsx do), does not write access logs (the
+// logger plugin does, at stage 40) and knows no concrete plugin. The
+// epoll engine is a separate package that knows nothing of HTTP.
 package server

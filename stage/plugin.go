@@ -33,7 +33,8 @@ type Cleaner interface {
 }
 
 // WorkerInit is the thread context hook: InitWorker runs once per worker,
-// on that worker's goroutine, before it serves a connection. id is the
+// before the workers serve a connection (the server calls it for every
+// worker in turn, from the goroutine that starts them). id is the
 // worker index (0 ≤ id < Context.Workers); [ConnInfo.Worker] carries it,
 // so a plugin may keep per-worker state in a slice indexed by it.
 type WorkerInit interface {

@@ -11,7 +11,9 @@ type Field struct{ Name, Value string }
 // Header is a small ordered list of response header fields. Names compare
 // ASCII case-insensitively. The zero value is an empty list ready to use.
 // The server adds Date, Server, Content-Length, Transfer-Encoding and
-// Connection itself; fields a plugin sets with those names are ignored.
+// Connection itself; fields a plugin sets with those names are ignored,
+// except a valid Content-Length set by a blocking handler before its body
+// streams out, which the server then uses.
 // The server removes CR, LF and NUL from values before writing them.
 type Header struct {
 	fields []Field

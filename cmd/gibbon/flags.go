@@ -44,7 +44,8 @@ gibbon passwd manages a users file of the auth plugin (bcrypt hashes):
 Without PASS the password is asked for on the terminal (twice, not echoed),
 or read as one line from standard input when it is not a terminal.
 
-Signals: SIGTERM and SIGINT stop gracefully; SIGUSR1 reopens the log files.
+Signals: SIGTERM and SIGINT stop gracefully; SIGUSR1 reopens the log files;
+SIGHUP reloads the TLS certificates.
 `
 
 // options holds the parsed command line. port and workers are -1 when not given.

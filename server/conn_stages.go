@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,9 @@ type connStages struct {
 	head     []byte // a request head copied out of buf while its body is read
 	watching bool
 	watch    clientWatch
+	// outMu guards c.out while a blocking handler runs: Request.Body may
+	// be read from another goroutine than the one writing the response.
+	outMu sync.Mutex
 }
 
 // clientWatch reads one byte in the background while a blocking handler

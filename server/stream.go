@@ -72,6 +72,12 @@ func (w *streamWriter) WriteHeader(status int) {
 
 // Write holds or sends body bytes.
 func (w *streamWriter) Write(p []byte) (int, error) {
+	w.c.outMu.Lock()
+	defer w.c.outMu.Unlock()
+	return w.write(p)
+}
+
+func (w *streamWriter) write(p []byte) (int, error) {
 	w.WriteHeader(200)
 	if w.err != nil {
 		return 0, w.err
@@ -79,7 +85,7 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 	if !w.sent {
 		w.hold = append(w.hold, p...)
 		if len(w.hold) > streamHold {
-			return len(p), w.Flush()
+			return len(p), w.flush()
 		}
 		return len(p), nil
 	}
@@ -107,6 +113,12 @@ func (w *streamWriter) Written() bool { return w.wrote }
 
 // Flush sends the head if it is not out, then every body byte written.
 func (w *streamWriter) Flush() error {
+	w.c.outMu.Lock()
+	defer w.c.outMu.Unlock()
+	return w.flush()
+}
+
+func (w *streamWriter) flush() error {
 	w.WriteHeader(200)
 	if w.err != nil || w.standard {
 		return w.err
@@ -132,6 +144,8 @@ func (w *streamWriter) Hijack() (net.Conn, []byte, error) {
 	}
 	c := w.c
 	c.stopWatch()
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
 	if err := c.flush(); err != nil {
 		return nil, nil, err
 	}
@@ -265,15 +279,15 @@ func (b *bodyReader) start(c *conn, req *http1.Request, p bodyPlan) {
 	}
 }
 
-// Read reads body bytes.
+// Read reads body bytes. A handler may call it from another goroutine
+// than its own (CGI feeds stdin from one) while it writes the response.
 func (b *bodyReader) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
 	if b.cont {
 		b.cont = false
-		b.c.out = append(b.c.out, continue100...)
-		if err := b.c.flush(); err != nil {
+		if err := b.sendContinue(); err != nil {
 			b.err = err
 			return 0, err
 		}
@@ -292,6 +306,19 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// sendContinue writes "100 Continue" unless the response head is already
+// out (then the client has its answer).
+func (b *bodyReader) sendContinue() error {
+	c := b.c
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.sw.sent {
+		return nil
+	}
+	c.out = append(c.out, continue100...)
+	return c.flush()
 }
 
 // take copies body bytes from the connection's buffer into p.

@@ -109,6 +109,15 @@ func (h *recHandler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error
 		w.Write(b)
 	case "redirect":
 		return &stage.InternalRedirect{Path: "/hello.txt"}
+	case "feed":
+		done := make(chan error)
+		go func() {
+			_, err := io.Copy(io.Discard, r.Body)
+			done <- err
+		}()
+		w.Write([]byte("started\n"))
+		w.(stage.Flusher).Flush()
+		return <-done
 	case "fail":
 		w.Header().Set("Retry-After", "1")
 		return stage.Error(503, nil)
@@ -292,6 +301,25 @@ func TestBlockingBodyLimit(t *testing.T) {
 		w.Flush()
 		if resp, _ := rc.response("POST"); resp.StatusCode != 413 {
 			t.Errorf("long chunked body: %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestBodyFromAnotherGoroutine reads Request.Body on a goroutine while the
+// handler streams its answer, as CGI's stdin feeder does (run with -race).
+func TestBodyFromAnotherGoroutine(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, d testDriver) {
+		ts := start(t, d, func(c *config.Config) {
+			withRecorder(c)
+			c.Hosts[0].Sections[0].Entries = append(c.Hosts[0].Sections[0].Entries,
+				config.Entry{Key: "Match", Value: "^/feed recorder feed"})
+		})
+		rc := dial(t, ts.addr)
+		rc.send("POST /feed HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+		rc.send("5\r\nhello\r\n0\r\n\r\n")
+		if resp, body := rc.response("POST"); resp.StatusCode != 200 || body != "started\n" {
+			t.Fatalf("%d %q", resp.StatusCode, body)
 		}
 	})
 }

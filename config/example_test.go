@@ -22,8 +22,6 @@ func ExampleLoad() {
 	// FDT
 	// OverCapacity
 	// FDLimit
-	// [LOGGER]
-	// [HANDLERS]
 }
 
 func ExampleParse() {

@@ -53,9 +53,7 @@ func decodeHost(file string, secs []*Section, dir string, isDefault bool, names 
 		case "SERVER", "MIMETYPES", "PLUGINS":
 			errs.add(sec.File, sec.Line, "["+sec.Name+"]", "section belongs in %s, not in a site file", homeOf(sec.Name))
 		default:
-			h.Sections = append(h.Sections, sec)
-			*ws = append(*ws, Warning{File: sec.File, Line: sec.Line, Key: "[" + sec.Name + "]",
-				Msg: "section not used by the core; kept for plugins"})
+			h.Sections = append(h.Sections, sec) // for plugins; stage.Load warns about unread ones
 		}
 	}
 	if len(hostSecs) == 0 {

@@ -106,14 +106,11 @@ func TestLoadMonkeyDir(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	conf := filepath.Join(dir, "monkey.conf")
-	site := filepath.Join(dir, "sites", "default")
 	wantWarn := []place{
 		{conf, 72, "TransportLayer"},
 		{conf, 75, "FDT"},
 		{conf, 76, "OverCapacity"},
 		{conf, 81, "FDLimit"},
-		{site, 19, "[LOGGER]"},
-		{site, 26, "[HANDLERS]"},
 	}
 	if got := warningPlaces(cfg.Warnings); !samePlaces(got, wantWarn) {
 		t.Errorf("warnings at %+v, want %+v", got, wantWarn)
@@ -124,7 +121,8 @@ func TestLoadMonkeyDir(t *testing.T) {
 		t.Errorf("Server = %+v", s)
 	}
 	if len(cfg.Hosts) != 1 || cfg.Hosts[0].DocumentRoot != "/usr/share/monkey/htdocs" ||
-		cfg.Hosts[0].ErrorPages[404] != "404.html" || len(cfg.Hosts[0].Sections) != 2 {
+		cfg.Hosts[0].ErrorPages[404] != "404.html" || len(cfg.Hosts[0].Sections) != 2 ||
+		cfg.Hosts[0].Sections[0].Name != "LOGGER" || cfg.Hosts[0].Sections[0].File != filepath.Join(dir, "sites", "default") {
 		t.Fatalf("Hosts = %+v", cfg.Hosts)
 	}
 	if e, ok := cfg.Hosts[0].Sections[1].Get("Match"); !ok || e.Value != `/.*\.php fastcgi` {

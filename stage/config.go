@@ -36,6 +36,10 @@ type HostConfig struct {
 	// Sections are the host file's sections the core does not use
 	// ([AUTH], [LOGGER], ...), in order.
 	Sections []*config.Section
+
+	// claimed records the sections a plugin asked for with Find, so that
+	// Load can warn about the ones no loaded plugin reads.
+	claimed map[*config.Section]bool
 }
 
 // Find returns the sections named name (upper-case, without brackets) of
@@ -47,7 +51,13 @@ func (c *PluginConfig) Find(name string) []*config.Section {
 // Find returns the host's sections named name, in order; a section may be
 // repeated ([AUTH] is, once per protected location).
 func (h HostConfig) Find(name string) []*config.Section {
-	return find(h.Sections, name)
+	found := find(h.Sections, name)
+	if h.claimed != nil {
+		for _, s := range found {
+			h.claimed[s] = true
+		}
+	}
+	return found
 }
 
 func find(secs []*config.Section, name string) []*config.Section {

@@ -50,6 +50,9 @@ type recorder struct {
 
 func (r *recorder) Decode(c *stage.PluginConfig) error {
 	record("decode %s", r.name)
+	for _, h := range c.Hosts {
+		h.Find("REC") // claims the site files' [REC] sections
+	}
 	for _, sec := range c.Find("REC") {
 		for _, e := range sec.Entries {
 			switch {
@@ -287,6 +290,18 @@ func TestMonkeyCorePluginsWarn(t *testing.T) {
 	}
 	if len(p.Warnings()) != 1 || p.Warnings()[0].Line != 2 {
 		t.Errorf("Warnings() = %v, want one for line 2", p.Warnings())
+	}
+	takeTrail()
+}
+
+func TestUnreadSiteSectionsWarn(t *testing.T) {
+	p := stagetest.Load(t, map[string]string{
+		"plugins.load":  "[PLUGINS]\n    Load rec_a\n",
+		"sites/default": "[HOST]\n    DocumentRoot htdocs\n[REC]\n    Any thing\n[RECC]\n    Any thing\n[HANDLERS]\n    Match ^/x rec_a\n",
+	})
+	ws := p.Warnings()
+	if len(ws) != 1 || ws[0].Key != "[RECC]" || ws[0].Line != 5 || !strings.HasSuffix(ws[0].File, "sites/default") {
+		t.Errorf("Warnings() = %v, want one for [RECC] at sites/default:5", ws)
 	}
 	takeTrail()
 }

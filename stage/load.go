@@ -38,13 +38,15 @@ func Load(cfg *config.Config, env Env) (*Pipeline, error) {
 		p.hosts[i] = &Host{VHost: vh}
 	}
 	names, errs := p.pluginNames(cfg.Plugins)
+	claimed := make(map[*config.Section]bool)
 	for _, n := range names {
 		pl := &loaded{name: n.name, p: n.newFn()}
 		p.plugins = append(p.plugins, pl)
-		if err := p.decode(cfg, pl, vhosts); err != nil {
+		if err := p.decode(cfg, pl, vhosts, claimed); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	p.warnUnclaimed(cfg, claimed)
 	if len(errs) == 0 {
 		for _, pl := range p.plugins {
 			if err := provision(pl, newContext(pl.name, cfg, env, vhosts)); err != nil {
@@ -117,10 +119,10 @@ func pluginNameOf(v string) (name string, monkey bool) {
 }
 
 // decode reads the plugin's files and calls Decode.
-func (p *Pipeline) decode(cfg *config.Config, pl *loaded, vhosts []*VHost) error {
+func (p *Pipeline) decode(cfg *config.Config, pl *loaded, vhosts []*VHost, claimed map[*config.Section]bool) error {
 	pc := &PluginConfig{Name: pl.name, Server: cfg.Sections}
 	for i, h := range cfg.Hosts {
-		pc.Hosts = append(pc.Hosts, HostConfig{VHost: vhosts[i], Sections: h.Sections})
+		pc.Hosts = append(pc.Hosts, HostConfig{VHost: vhosts[i], Sections: h.Sections, claimed: claimed})
 	}
 	if cfg.Dir != "" {
 		pc.Dir = filepath.Join(cfg.Dir, "plugins", pl.name)
@@ -141,6 +143,21 @@ func (p *Pipeline) decode(cfg *config.Config, pl *loaded, vhosts []*VHost) error
 		return fmt.Errorf("%s: %w", pl.name, err)
 	}
 	return nil
+}
+
+// warnUnclaimed warns about each site-file section that no loaded plugin
+// asked for ([HANDLERS] belongs to the rule builder): a section of a plugin
+// missing from plugins.load, or a misspelt name.
+func (p *Pipeline) warnUnclaimed(cfg *config.Config, claimed map[*config.Section]bool) {
+	for _, h := range cfg.Hosts {
+		for _, sec := range h.Sections {
+			if claimed[sec] || sec.Name == "HANDLERS" {
+				continue
+			}
+			p.warnings = append(p.warnings, config.Warning{File: sec.File, Line: sec.Line,
+				Key: "[" + sec.Name + "]", Msg: "section read by no loaded plugin; ignored"})
+		}
+	}
 }
 
 func provision(pl *loaded, ctx *Context) error {

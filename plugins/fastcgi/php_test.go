@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"mime/multipart"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,7 +83,10 @@ php_admin_flag[log_errors] = on
 	must(t, f.cmd.Start())
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := os.Stat(f.sock); err == nil {
+		// The socket file appears at bind, before listen: wait for a
+		// connection to be accepted, not for the file.
+		if c, err := net.Dial("unix", f.sock); err == nil {
+			c.Close()
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

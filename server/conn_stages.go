@@ -24,6 +24,12 @@ type connStages struct {
 	head     []byte // a request head copied out of buf while its body is read
 	watching bool
 	watch    clientWatch
+	// watchMu guards watching and watchLater: the body may end (and the
+	// watch start) on another goroutine than the handler's.
+	watchMu sync.Mutex
+	// watchLater cancels the running handler's context; set while its
+	// request body is still unread, the watch starts when the body ends.
+	watchLater context.CancelFunc
 	// outMu guards c.out while a blocking handler runs: Request.Body may
 	// be read from another goroutine than the one writing the response.
 	outMu sync.Mutex
@@ -272,9 +278,13 @@ func (c *conn) runBlocking(rule *stage.Rule) error {
 	defer cancel()
 	c.x.r.SetContext(ctx)
 	c.sw.reset(c)
+	c.watchMu.Lock()
 	if c.br.err != nil && c.start == c.end {
 		c.startWatch(cancel)
+	} else if c.br.err == nil {
+		c.watchLater = cancel
 	}
+	c.watchMu.Unlock()
 	defer c.stopWatch()
 	return rule.Serve(&c.sw, &c.x.r)
 }
@@ -335,8 +345,23 @@ func (c *conn) startWatch(cancel context.CancelFunc) {
 	}()
 }
 
+// watchAfterBody starts the watch once a handler has read the whole
+// request body, unless a pipelined request follows it: a client that
+// sends a body and then goes away is noticed as one without a body is.
+func (c *conn) watchAfterBody() {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if c.watchLater != nil && !c.watching && c.start == c.end {
+		c.startWatch(c.watchLater)
+	}
+	c.watchLater = nil
+}
+
 // stopWatch ends the background read and keeps what it got.
 func (c *conn) stopWatch() {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	c.watchLater = nil
 	if !c.watching {
 		return
 	}

@@ -294,6 +294,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	for {
 		if n := b.take(p); n > 0 || b.err != nil {
+			if b.err == io.EOF {
+				b.c.watchAfterBody()
+			}
 			return n, b.err
 		}
 		c := b.c

@@ -2,7 +2,7 @@
 # test.sh - the one test command of gibbon.
 #
 # Installs the tools the tests need when they are missing (curl, php-fpm, a C
-# compiler for -race, openssl, nghttp2-client, chromium, staticcheck, h2spec),
+# compiler for -race, openssl, nghttp2-client, wrk, chromium, staticcheck, h2spec),
 # then runs, in order: the gofmt check, go vet,
 # staticcheck, every test with the race detector (unit and end-to-end), and a
 # short fuzz run of every fuzz target. Stops at the first failing step and
@@ -68,6 +68,10 @@ fi
 if ! command -v nghttp >/dev/null 2>&1; then
 	apt_install nghttp2-client
 fi
+# wrk: load under the proxy's e2e tests.
+if ! command -v wrk >/dev/null 2>&1; then
+	apt_install wrk
+fi
 if ! command -v chromium >/dev/null 2>&1; then
 	apt_install chromium
 fi
@@ -84,7 +88,7 @@ go_tool() {
 }
 go_tool staticcheck honnef.co/go/tools/cmd/staticcheck@latest
 go_tool h2spec github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible
-for tool in curl openssl nghttp chromium staticcheck h2spec; do
+for tool in curl openssl nghttp wrk chromium staticcheck h2spec; do
 	echo "$tool: $(command -v "$tool")"
 done
 

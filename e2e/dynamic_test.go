@@ -49,15 +49,16 @@ func init() {
 //
 //	/…/env      the CGI environment, sorted, one VAR=value a line
 //	/…/echo     the request body back, with its method and length
-//	/…/sleep    sleeps 30 s (a hanging script)
+//	/…/sleep    sleeps 30 s before its head (a hanging script)
 func helperHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain")
 	switch {
 	case strings.Contains(r.URL.Path, "/env"):
 		env := os.Environ()
 		if os.Getenv("GIBBON_E2E_HELPER") == "fcgi" {
-			// net/http/fcgi keeps what it turned into the request apart.
-			env = []string{"REQUEST_METHOD=" + r.Method, "REQUEST_URI=" + r.RequestURI, "REMOTE_ADDR=" + r.RemoteAddr, "HOST=" + r.Host}
+			// net/http/fcgi turns some variables into the request (so
+			// SCRIPT_NAME, PATH_INFO, QUERY_STRING are not seen here).
+			env = []string{"REQUEST_METHOD=" + r.Method, "REQUEST_URI=" + r.URL.RequestURI(), "REMOTE_ADDR=" + r.RemoteAddr, "HOST=" + r.Host}
 			for k, v := range fcgi.ProcessEnv(r) {
 				env = append(env, k+"="+v)
 			}
@@ -75,7 +76,6 @@ func helperHandler(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "%s %d %s", r.Method, len(body), body)
 	case strings.Contains(r.URL.Path, "/sleep"):
-		w.(http.Flusher).Flush()
 		time.Sleep(30 * time.Second)
 	default:
 		http.NotFound(w, r)

@@ -21,13 +21,12 @@ import (
 // upstreamServer is a real HTTP server on loopback behind the proxy. Its
 // answers name it; it counts the requests it got, health checks apart.
 type upstreamServer struct {
-	t     *testing.T
-	name  string
-	addr  string
-	hits  atomic.Int64
-	mu    sync.Mutex
-	srv   *http.Server
-	ready chan struct{}
+	t    *testing.T
+	name string
+	addr string
+	hits atomic.Int64
+	mu   sync.Mutex
+	srv  *http.Server
 }
 
 func newUpstream(t *testing.T, name string) *upstreamServer {

@@ -35,6 +35,10 @@ const (
 	// sendfileChunk bounds one sendfile call, so that the write timeout
 	// limits the time without progress rather than the whole transfer.
 	sendfileChunk = 1 << 20
+	// copyChunk is what one pread brings into the write buffer when a
+	// file part is too large to inline and the connection cannot
+	// sendfile (TLS).
+	copyChunk = 64 << 10
 	// lingerTimeout and lingerMax bound how long and how much a closing
 	// connection reads (and drops) after shutting down its write side, so
 	// that unread request bytes do not turn the close into a reset that
@@ -64,17 +68,17 @@ type conn struct {
 	body       discarder
 	buf        []byte // read buffer; unconsumed input is buf[start:end]
 	start, end int
-	out        []byte           // responses not yet written
-	lr         io.LimitedReader // sendfile source, reused
-	linger     bool             // close politely: shut down writes, drain input
-	maxBuf     int              // largest read buffer
-	h2c        bool             // an h2c listener's: "Upgrade: h2c" is honoured
-	connStages                  // plugins (conn_stages.go)
+	out        []byte // responses not yet written
+	linger     bool   // close politely: shut down writes, drain input
+	maxBuf     int    // largest read buffer
+	h2c        bool   // an h2c listener's: "Upgrade: h2c" is honoured
+	connStages        // plugins (conn_stages.go)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc}
 	c.rs.respondConfig = respondConfig{set: &s.set, clock: s.clock, draining: s.draining}
+	c.rs.cache = s.files
 	c.rs.lister = s.pp.lister
 	c.maxBuf = max(readBufSize, s.set.limits.MaxHeaderBytes+1)
 	return c
@@ -280,13 +284,18 @@ func (c *conn) finishResponse() bool {
 }
 
 // writeResponse sends the parts of rsp after its head (already in c.out).
-// Small bodies are appended to c.out; large file parts are sent with
-// sendfile after flushing c.out.
+// Small bodies are appended to c.out (a file's content kept in memory by
+// the cache is copied from there); large file parts are sent after
+// flushing c.out.
 func (c *conn) writeResponse(rsp *response) error {
 	c.out = append(c.out, rsp.body...)
 	for i := range rsp.parts {
 		p := &rsp.parts[i]
 		c.out = append(c.out, p.Prefix...)
+		if rsp.data != nil {
+			c.out = append(c.out, rsp.data[p.Offset:p.Offset+p.Length]...)
+			continue
+		}
 		if err := c.writeFilePart(rsp.file, p.Offset, p.Length); err != nil {
 			return err
 		}
@@ -298,8 +307,8 @@ func (c *conn) writeResponse(rsp *response) error {
 	return nil
 }
 
-// writeFilePart sends n bytes of f at off: copied into c.out when small,
-// else with sendfile.
+// writeFilePart sends n bytes of f at off: copied into c.out (pread) when
+// small, else with sendFile.
 func (c *conn) writeFilePart(f *os.File, off, n int64) error {
 	if n <= inlineFileMax {
 		l := len(c.out)
@@ -320,26 +329,35 @@ func (c *conn) writeFilePart(f *os.File, off, n int64) error {
 	return c.sendFile(f, off, n)
 }
 
-// sendFile copies n bytes of f at off to the connection. For a
-// *net.TCPConn, io.Copy reaches (*net.TCPConn).ReadFrom, which uses
-// sendfile(2) for an *io.LimitedReader over an *os.File (from the file's
-// offset, hence the Seek).
+// sendFile copies n bytes of f at off to the connection. f may be shared
+// with other connections (through the server's cache), so its offset is
+// never used or moved: a TCP connection gets sendfile(2) at an explicit
+// offset (sendFileTCP), any other (TLS) chunks read with pread.
 func (c *conn) sendFile(f *os.File, off, n int64) error {
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return err
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		return c.sendFileTCP(tc, f, off, n)
 	}
+	return c.copyFile(f, off, n)
+}
+
+// copyFile writes n bytes of f at off through the connection's Write, in
+// chunks read with pread into c.out, which is empty (flushed) on entry
+// and on return.
+func (c *conn) copyFile(f *os.File, off, n int64) error {
 	for n > 0 {
-		chunk := min(n, sendfileChunk)
-		c.lr = io.LimitedReader{R: f, N: chunk}
-		c.nc.SetWriteDeadline(time.Now().Add(c.srv.set.timeout))
-		w, err := io.Copy(c.nc, &c.lr)
-		c.lr.R = nil
-		n -= w
-		if err != nil {
+		chunk := int(min(n, copyChunk))
+		c.out = slices.Grow(c.out[:0], chunk)[:chunk]
+		m, err := f.ReadAt(c.out, off)
+		if m < chunk {
+			c.out = c.out[:0]
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
 			return err
 		}
-		if w < chunk {
-			return io.ErrUnexpectedEOF
+		off, n = off+int64(m), n-int64(m)
+		if err := c.flush(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -12,8 +12,10 @@
 // call, decides its body (requests wait on the loop until head and body
 // are in, "100 Continue" sent once; a body too large to wait for goes to
 // a goroutine), plans the response with the same responder and queues it:
-// head and small bodies copied, files up to 16 KiB read into the output,
-// larger ones with sendfile from the worker's static.Cache. A request for
+// head and small bodies copied; files from the worker's static.Cache:
+// the small ones it keeps in memory (up to 16 KiB) copied from there
+// (beyond 4 KiB queued by reference), other files up to 16 KiB read into
+// the output, larger ones with sendfile. A request for
 // a handler that may block is handed off: the connection continues in the
 // goroutine driver (Server.adopt) with the bytes already read. Per
 // connection the driver keeps one word in the engine's Conn (requests
@@ -36,14 +38,20 @@
 //  3. body.go: planBody decides what to do with a request body (discard,
 //     413, 417, 100 Continue); discarder consumes it, chunked or not.
 //  4. respond.go: responder.respond turns a parsed request into a response
-//     plan: CONNECT → 405, "OPTIONS *", vhost Redirect → 301, else
-//     static.Serve; errorpage.go renders error statuses. The plan is the
+//     plan: CONNECT → 405, "OPTIONS *", vhost Redirect → 301, else the
+//     static files from a cache (the worker loop's static.Cache, or the
+//     static.SharedCache of the server's goroutine connections: open
+//     files, small files' content in memory, metadata, checked against
+//     the disk once a second); errorpage.go renders error statuses. The plan is the
 //     head bytes plus an optional small body or file parts; it needs no
 //     I/O, so an event-loop driver can reuse it unchanged.
-//  5. conn.go: writeResponse appends heads and small bodies (and file
-//     parts up to 16 KiB, read with pread) to one output buffer, so that
-//     pipelined responses leave in one write, strictly in order; larger
-//     file parts go with sendfile.
+//  5. conn.go: writeResponse appends heads and small bodies (a file kept
+//     in memory by the cache, other file parts up to 16 KiB read with
+//     pread) to one output buffer, so that a response and the pipelined
+//     ones leave in one write (over TLS: one Write), strictly in order;
+//     larger file parts go with sendfile at an explicit offset (TLS:
+//     pread and Write), since the cache shares each open file between
+//     connections.
 //
 // # TLS and HTTP/2
 //
@@ -55,8 +63,9 @@
 //  8. h2conn.go: the goroutine driver of an http2.ServerConn. Each stream
 //     is answered by the same responder.respond as an HTTP/1 request (its
 //     request converted to an http1.Request); the HTTP/1 head it writes is
-//     re-encoded as HTTP/2 header fields, and the body (memory and file
-//     parts, read with pread) goes out as DATA frames within the windows.
+//     re-encoded as HTTP/2 header fields, and the body (memory, including
+//     files the shared cache keeps in memory, and file parts read with
+//     pread) goes out as DATA frames within the windows.
 //
 // # Plugins
 //

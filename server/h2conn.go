@@ -8,7 +8,6 @@ import (
 
 	"gibbon/http1"
 	"gibbon/http2"
-	"gibbon/static"
 )
 
 // Sizes of the HTTP/2 driver.
@@ -33,7 +32,6 @@ type h2conn struct {
 	c       *conn
 	sc      *http2.ServerConn
 	rs      responder
-	cache   *static.Cache // this connection's open files, shared by its streams
 	streams map[uint32]*h2stream
 	free    []*h2stream // recycled streams
 
@@ -58,8 +56,9 @@ type h2stream struct {
 	answered bool    // response headers written
 }
 
-// h2seg is a piece of a response body: memory, or a range of the
-// response's file.
+// h2seg is a piece of a response body: memory (the stream's copy of the
+// responder's body, a part prefix, a range of a file's content kept in
+// memory by the cache), or a range of the response's file.
 type h2seg struct {
 	mem    []byte // nil for a file range
 	off, n int64  // the file range
@@ -80,13 +79,11 @@ func (c *conn) serveH2(buffered []byte, up *http2.UpgradeRequest) {
 	c.nc.SetReadDeadline(time.Time{})  // timeouts are run's
 	h := &h2conn{
 		c:       c,
-		cache:   static.NewCache(static.CacheConfig{}),
 		streams: make(map[uint32]*h2stream),
 		active:  time.Now(),
 	}
-	defer h.cache.Close()
 	h.rs.respondConfig = respondConfig{set: &c.srv.set, clock: c.srv.clock, draining: c.srv.draining}
-	h.rs.cache = h.cache
+	h.rs.cache = c.srv.files
 	h.sc = http2.NewServerConn(h, nil)
 	defer h.sc.Close() // releases the responses of streams still open
 	if up != nil && h.sc.Upgrade(up) != nil {
@@ -323,7 +320,11 @@ func (h *h2conn) planBody(st *h2stream) {
 		if len(p.Prefix) > 0 {
 			st.segs = append(st.segs, h2seg{mem: p.Prefix})
 		}
-		if p.Length > 0 {
+		switch {
+		case p.Length == 0:
+		case rsp.data != nil:
+			st.segs = append(st.segs, h2seg{mem: rsp.data[p.Offset : p.Offset+p.Length]})
+		default:
 			st.segs = append(st.segs, h2seg{off: p.Offset, n: p.Length})
 		}
 	}

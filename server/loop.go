@@ -15,8 +15,15 @@ import (
 // loopInlineMax is the largest file body the loop driver reads (pread)
 // into the connection's output, so that the response leaves in one write
 // with its head and with the other pipelined responses; larger bodies go
-// with sendfile.
+// with sendfile. Bodies the cache keeps in memory need no read.
 const loopInlineMax = 16 << 10
+
+// loopCopyMax is the largest piece of a file's content kept in memory by
+// the cache that the loop copies into the connection's output, where it
+// joins its head and the other pipelined responses in one buffer; a
+// larger piece is queued by reference (the cache never modifies it), one
+// more buffer of the same writev.
+const loopCopyMax = 4 << 10
 
 // loop is the event-loop driver: an [engine.Protocol] serving HTTP/1.x on
 // the engine's worker loops with the same steps as the goroutine driver
@@ -236,19 +243,33 @@ func (w *loopWorker) writeBody(c *engine.Conn) error {
 	rsp := &w.rsp
 	defer rsp.release()
 	c.Write(rsp.body)
-	if rsp.file == nil {
-		c.Write(rsp.trailer)
-		return nil
-	}
-	if rsp.bodyLen() <= loopInlineMax {
+	switch {
+	case rsp.data != nil:
+		memoryParts(c, rsp)
+	case rsp.file == nil:
+	case rsp.bodyLen() <= loopInlineMax:
 		if err := w.inlineParts(c); err != nil {
 			return err
 		}
-	} else {
+	default:
 		w.sendParts(c)
 	}
 	c.Write(rsp.trailer)
 	return nil
+}
+
+// memoryParts queues every part of rsp, whose file content the cache
+// keeps in memory: no read, no file to release.
+func memoryParts(c *engine.Conn, rsp *response) {
+	for i := range rsp.parts {
+		p := &rsp.parts[i]
+		c.Write(p.Prefix)
+		if b := rsp.data[p.Offset : p.Offset+p.Length]; len(b) <= loopCopyMax {
+			c.Write(b)
+		} else {
+			c.WriteNoCopy(b)
+		}
+	}
 }
 
 // inlineParts reads every file part of w.rsp and queues it as memory.

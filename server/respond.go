@@ -2,6 +2,7 @@ package server
 
 import (
 	"os"
+	"time"
 
 	"gibbon/http1"
 	"gibbon/internal/clock"
@@ -16,16 +17,18 @@ import (
 //
 //  1. head: status line, header fields and the empty line;
 //  2. body, when not nil (a small in-memory body: error page, redirect);
-//  3. for each of parts, its Prefix, then Length bytes of file at Offset;
+//  3. for each of parts, its Prefix, then Length bytes at Offset of data
+//     when it is set, else of file;
 //  4. trailer (the closing boundary of a multipart body), when not nil;
 //
 // then calls release, and closes the connection when close is set. For
-// HEAD, 304 and the like body, file and parts are all empty.
+// HEAD, 304 and the like body, file, data and parts are all empty.
 type response struct {
 	status  int
 	head    []byte        // view into the dst passed to respond; valid until the caller reuses it
 	body    []byte        // view into the responder's scratch; valid until the next respond
-	file    *os.File      // source of parts; owned by the response until release
+	file    *os.File      // source of parts unless data is set; owned by the response until release
+	data    []byte        // source of parts: a file's content a cache keeps in memory; shared, read-only, never released
 	parts   []static.Part // file ranges with their prefixes
 	trailer []byte
 	close   bool // close the connection once the response is written
@@ -35,7 +38,7 @@ type response struct {
 	listDir bool
 	extra   *stage.Header // a plugin's fields for an error page; nil if none
 
-	result  static.Result // owns file when it came from static.Serve
+	result  static.Result // holds file when it came from the cache
 	ownFile bool          // file is an error page opened here, closed by release
 	onePart [1]static.Part
 }
@@ -72,6 +75,13 @@ type respondConfig struct {
 	draining func() bool // reports whether the server is shutting down
 }
 
+// fileCache answers static requests from open files, small files' content
+// and metadata kept between requests: a worker loop's own *static.Cache,
+// or the *static.SharedCache of the server's goroutine connections.
+type fileCache interface {
+	Serve(root string, req *static.Request, opts *static.Options, now time.Time) static.Result
+}
+
 // responder turns parsed requests into response plans. There is one per
 // connection (goroutine driver) or per worker loop (loop driver, which
 // loads served for each request); it keeps the scratch buffers so that a
@@ -80,11 +90,10 @@ type respondConfig struct {
 type responder struct {
 	respondConfig
 	served  int            // requests answered on this connection
-	sreq    static.Request // reused argument of static.Serve
+	sreq    static.Request // reused argument of cache.Serve
 	scratch []byte         // small bodies (error pages, redirects)
-	// cache, when set, answers static requests (a worker loop's own);
-	// nil means static.Serve.
-	cache *static.Cache
+	// cache answers static requests; it must be set.
+	cache fileCache
 	// lister: a directory without an index file is left to the caller
 	// (rsp.listDir) instead of answered 403.
 	lister bool
@@ -127,7 +136,7 @@ func (rs *responder) respond(dst []byte, req *http1.Request, rsp *response) []by
 		IfMatch:           req.IfMatch,
 		IfUnmodifiedSince: req.IfUnmodifiedSince,
 	}
-	rsp.result = rs.serveStatic(vh.DocumentRoot)
+	rsp.result = rs.cache.Serve(vh.DocumentRoot, &rs.sreq, &rs.set.static, rs.clock.Now())
 	rs.sreq = static.Request{}
 	res := &rsp.result
 	switch {
@@ -153,15 +162,6 @@ func (rs *responder) begin(req *http1.Request, rsp *response) {
 }
 
 func isDirPath(p []byte) bool { return len(p) > 0 && p[len(p)-1] == '/' }
-
-// serveStatic answers rs.sreq from the document root, through the cache
-// when there is one.
-func (rs *responder) serveStatic(root string) static.Result {
-	if rs.cache != nil {
-		return rs.cache.Serve(root, &rs.sreq, &rs.set.static, rs.clock.Now())
-	}
-	return static.Serve(root, &rs.sreq, &rs.set.static)
-}
 
 // fileHead writes the head of a static result (200, 206, 304, 416 or an
 // OPTIONS answer) and points rsp at its body.
@@ -193,11 +193,11 @@ func (rs *responder) fileHead(dst []byte, req *http1.Request, rsp *response) []b
 	}
 	dst = rs.appendEnd(dst, req.Version, rsp.close)
 	rsp.head = dst[mark:]
-	if req.Method == http1.MethodHead || res.File == nil {
+	if req.Method == http1.MethodHead || res.Parts == nil {
 		res.Close()
 		return dst
 	}
-	rsp.file, rsp.parts, rsp.trailer = res.File, res.Parts, res.Trailer
+	rsp.file, rsp.data, rsp.parts, rsp.trailer = res.File, res.Body, res.Parts, res.Trailer
 	return dst
 }
 

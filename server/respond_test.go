@@ -11,10 +11,12 @@ import (
 	"gibbon/config"
 	"gibbon/http1"
 	"gibbon/internal/clock"
+	"gibbon/static"
 	"gibbon/vhost"
 )
 
-// newResponder returns a responder over testConfig(t) and its clock.
+// newResponder returns a responder over cfg, with its clock and a file
+// cache of its own.
 func newResponder(tb testing.TB, cfg *config.Config) *responder {
 	tb.Helper()
 	vt, err := vhost.New(cfg.Hosts)
@@ -24,7 +26,9 @@ func newResponder(tb testing.TB, cfg *config.Config) *responder {
 	set := newSettings(cfg, vt, "0.1")
 	clk := clock.New()
 	tb.Cleanup(clk.Stop)
-	return &responder{respondConfig: respondConfig{set: &set, clock: clk, draining: func() bool { return false }}}
+	cache := static.NewCache(static.CacheConfig{})
+	tb.Cleanup(cache.Close)
+	return &responder{respondConfig: respondConfig{set: &set, clock: clk, draining: func() bool { return false }}, cache: cache}
 }
 
 func parse(tb testing.TB, raw string, req *http1.Request) {
@@ -44,7 +48,7 @@ func TestRespondPlan(t *testing.T) {
 	tests := []struct {
 		name, req string
 		status    int
-		file      bool
+		file      bool // the body comes from a file: open or in memory
 	}{
 		{"file", "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n", 200, true},
 		{"head", "HEAD /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n", 200, false},
@@ -66,8 +70,8 @@ func TestRespondPlan(t *testing.T) {
 			if !bytes.HasPrefix(dst, prefix) || !bytes.Equal(dst[len(prefix):], rsp.head) {
 				t.Fatal("head is not the appended part of dst")
 			}
-			if rsp.status != tc.status || (rsp.file != nil) != tc.file {
-				t.Fatalf("status %d file %v, want %d %v", rsp.status, rsp.file != nil, tc.status, tc.file)
+			if file := rsp.file != nil || rsp.data != nil; rsp.status != tc.status || file != tc.file {
+				t.Fatalf("status %d file %v, want %d %v", rsp.status, file, tc.status, tc.file)
 			}
 			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(rsp.head)), &http.Request{Method: "HEAD"})
 			if err != nil {

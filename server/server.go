@@ -70,6 +70,10 @@ type Server struct {
 	driver Driver        // DriverEpoll or DriverGoroutine
 	engCfg engine.Config // for DriverEpoll
 	pp     pipe          // the plugins, loaded by New
+	// files answers the static requests of the goroutine driver's
+	// connections (HTTP/1.x, TLS, HTTP/2, hand-offs), which share it;
+	// Shutdown closes it after the last of them.
+	files  *static.SharedCache
 	connID atomic.Uint64 // last ConnInfo.ID given by the goroutine driver
 	clk    atomic.Pointer[clock.Clock]
 
@@ -160,6 +164,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		opts:     opts,
 		set:      newSettings(cfg, vt, opts.Version),
 		driver:   driver,
+		files:    static.NewSharedCache(static.CacheConfig{}),
 		conns:    make(map[*conn]struct{}),
 		drained:  make(chan struct{}),
 		stopping: make(chan struct{}),
@@ -568,6 +573,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if e := <-engDone; e != nil && err == nil {
 		err = e
 	}
+	s.files.Close()
 	s.cancelBase()
 	if e := s.cleanup(); e != nil && err == nil {
 		err = fmt.Errorf("server: plugins: %w", e)

@@ -58,16 +58,15 @@ func TestServeAllocs(t *testing.T) {
 }
 
 // TestCacheAllocs checks that a Cache hit allocates nothing, whether the
-// Result is closed or its file released as an engine does.
+// body is in memory or in an open file, whether the Result is closed or
+// its file released as an engine does, and that a SharedCache hit does
+// not either.
 func TestCacheAllocs(t *testing.T) {
 	_, root := tree(t)
 	opts := testOptions()
-	c := NewCache(CacheConfig{})
-	defer c.Close()
 	now := time.Now()
 	etag := etagOf(t, filepath.Join(root, "hello.txt"))
-	release := c.ReleaseFile // made once per worker
-	for _, tc := range []struct {
+	cases := []struct {
 		name string
 		req  Request
 	}{
@@ -82,23 +81,46 @@ func TestCacheAllocs(t *testing.T) {
 		{"404", Request{Method: http1.MethodGet, Path: []byte("/nope.txt")}},
 		{"403", Request{Method: http1.MethodGet, Path: []byte("/link-in.txt")}},
 		{"400", Request{Method: http1.MethodGet, Path: []byte("/../x")}},
-	} {
-		res := c.Serve(root, &tc.req, opts, now) // the miss
-		res.Close()
-		if n := testing.AllocsPerRun(100, func() {
-			res := c.Serve(root, &tc.req, opts, now)
+	}
+	for _, cfg := range []struct {
+		name string
+		cfg  CacheConfig
+	}{{"memory", CacheConfig{}}, {"files", filesOnly}} {
+		c := NewCache(cfg.cfg)
+		release := c.ReleaseFile // made once per worker
+		for _, tc := range cases {
+			res := c.Serve(root, &tc.req, opts, now) // the miss
 			res.Close()
-		}); n != 0 {
-			t.Errorf("%s: %v allocations, want 0", tc.name, n)
-		}
-		if n := testing.AllocsPerRun(100, func() {
-			res := c.Serve(root, &tc.req, opts, now)
-			if res.File != nil {
-				release(res.File)
+			if n := testing.AllocsPerRun(100, func() {
+				res := c.Serve(root, &tc.req, opts, now)
+				res.Close()
+			}); n != 0 {
+				t.Errorf("%s %s: %v allocations, want 0", cfg.name, tc.name, n)
 			}
-		}); n != 0 {
-			t.Errorf("%s with ReleaseFile: %v allocations, want 0", tc.name, n)
+			if n := testing.AllocsPerRun(100, func() {
+				res := c.Serve(root, &tc.req, opts, now)
+				if res.File != nil {
+					release(res.File)
+				}
+			}); n != 0 {
+				t.Errorf("%s %s with ReleaseFile: %v allocations, want 0", cfg.name, tc.name, n)
+			}
 		}
+		c.Close()
+	}
+	for _, cfg := range []CacheConfig{{}, filesOnly} {
+		sc := NewSharedCache(cfg)
+		for _, tc := range cases {
+			res := sc.Serve(root, &tc.req, opts, now)
+			res.Close()
+			if n := testing.AllocsPerRun(100, func() {
+				res := sc.Serve(root, &tc.req, opts, now)
+				res.Close()
+			}); n != 0 {
+				t.Errorf("SharedCache (in memory up to %d) %s: %v allocations, want 0", cfg.InMemoryMax, tc.name, n)
+			}
+		}
+		sc.Close()
 	}
 }
 
@@ -128,21 +150,29 @@ func BenchmarkServe(b *testing.B) {
 }
 
 // BenchmarkCacheServe measures hits: the clock stands still, so no entry
-// is checked again.
+// is checked again. "memory" serves the small test files from memory,
+// "files" from open files, "shared" is a SharedCache (in memory).
 func BenchmarkCacheServe(b *testing.B) {
 	_, root := tree(b)
 	opts := testOptions()
-	c := NewCache(CacheConfig{})
-	defer c.Close()
 	now := time.Now()
-	for _, bc := range benchCases {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				res := c.Serve(root, &bc.req, opts, now)
-				res.Close()
-			}
-		})
+	mem, files, shared := NewCache(CacheConfig{}), NewCache(filesOnly), NewSharedCache(CacheConfig{})
+	defer mem.Close()
+	defer files.Close()
+	defer shared.Close()
+	for _, c := range []struct {
+		name  string
+		serve func(string, *Request, *Options, time.Time) Result
+	}{{"memory", mem.Serve}, {"files", files.Serve}, {"shared", shared.Serve}} {
+		for _, bc := range benchCases {
+			b.Run(c.name+"/"+bc.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					res := c.serve(root, &bc.req, opts, now)
+					res.Close()
+				}
+			})
+		}
 	}
 }
 

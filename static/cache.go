@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -16,6 +17,17 @@ const DefaultValidity = time.Second
 // for a file holds an open descriptor, so a server holds up to workers ×
 // MaxEntries descriptors for its caches.
 const DefaultMaxEntries = 1024
+
+// DefaultInMemoryMax is the default size of the largest regular file
+// whose content a [Cache] entry keeps in memory (see [Result.Body]).
+const DefaultInMemoryMax = 16 << 10
+
+// DefaultMemoryBudget is the default bound on the file content one
+// [Cache] keeps in memory: 512 files of [DefaultInMemoryMax] bytes. A
+// server holds up to workers × DefaultMemoryBudget for the caches of its
+// event loops, plus one budget for the cache its goroutine connections
+// share.
+const DefaultMemoryBudget = 8 << 20
 
 // CacheConfig configures a [Cache].
 type CacheConfig struct {
@@ -30,16 +42,27 @@ type CacheConfig struct {
 	// directories (301). It bounds the cache's open descriptors too.
 	// Zero or negative means [DefaultMaxEntries].
 	MaxEntries int
+	// InMemoryMax is the size of the largest regular file an entry
+	// keeps in memory instead of open: its content is read once, when
+	// the entry is made, and served from memory (Result.Body) until the
+	// entry is checked again and found changed. Zero means
+	// [DefaultInMemoryMax]; a negative value keeps every file open
+	// instead.
+	InMemoryMax int64
+	// MemoryBudget bounds the bytes of file content the cache's live
+	// entries keep in memory; a file that does not fit is kept open
+	// instead. Zero means [DefaultMemoryBudget]; a negative value keeps
+	// none in memory.
+	MemoryBudget int64
 }
 
-// Cache answers requests as [Serve] does, from open files and metadata
-// kept between requests: Monkey's per-worker file descriptor table. On a
-// hit it makes no system call and no allocation.
+// Cache answers requests as [Serve] does, from open files, small files'
+// content and metadata kept between requests: Monkey's per-worker file
+// descriptor table. On a hit it makes no system call and no allocation.
 //
 // A Cache is owned by one goroutine (an event-loop worker): Serve,
 // ReleaseFile, Close and the Close of its Results must all be called from
-// that goroutine. It is not safe for concurrent use. The goroutine driver
-// of a server, whose requests run on many goroutines, uses plain Serve.
+// that goroutine. It is not safe for concurrent use; a [SharedCache] is.
 //
 // # Entries
 //
@@ -47,7 +70,9 @@ type CacheConfig struct {
 // [CleanPath]). It holds what resolving the path found: an open regular
 // file with its size, identity, ETag, Last-Modified and Content-Type; or
 // a directory (answered 301, OPTIONS or 405 by method, as Serve does); or
-// a 403 or 404. A 500 (an I/O error, too many open files) is not kept.
+// a 403 or 404. A regular file of at most InMemoryMax bytes is read into
+// memory when the entry is made, while the cache's MemoryBudget allows,
+// and closed: its Results carry the content as Body and no File. A 500 (an I/O error, too many open files) is not kept.
 // An entry also remembers the *Options it was resolved with: a request
 // with another *Options resolves the path again and replaces the entry,
 // so one Cache can serve several virtual hosts. Options must not be
@@ -62,16 +87,25 @@ type CacheConfig struct {
 // resolved afresh. Until then the Cache answers from what it saw: a file
 // rewritten in place is served with its old length and validators (the
 // reader sees the new bytes, and a file that shrank cuts the body short,
-// which makes the engine close the connection); a new file, a removal or a change of permissions is seen late. That is
-// the price of a hit without system calls, bounded by Validity. Replacing
-// a file by renaming a new one over it, as deployments do, never mixes
-// old and new: a Result keeps the file it was given.
+// which makes the engine close the connection; a file kept in memory is
+// served as it was read); a new file, a removal or a change of
+// permissions is seen late. That is the price of a hit without system
+// calls, bounded by Validity. Replacing a file by renaming a new one over
+// it, as deployments do, never mixes old and new: a Result keeps the file
+// or the content it was given.
 //
 // When MaxEntries are held, a new entry replaces one chosen by a clock
 // hand that spares entries hit since it last passed: an entry used once
 // (a scan of missing paths, say) goes before one in use.
 //
-// # File lifetime
+// # File and content lifetime
+//
+// A Result with a Body holds nothing to release: the content is shared,
+// read-only, with the cache and other Results, and the cache never writes
+// to it or reuses it (a changed file gets a new entry with new memory), so
+// it stays valid for as long as the caller keeps it; the garbage
+// collector frees it once the entry is gone and no one refers to it. Its
+// bytes count against MemoryBudget only while the entry is live.
 //
 // A Result with a File holds one reference to its entry's file, which it
 // shares with the cache and other Results. Release the reference once,
@@ -93,6 +127,11 @@ type CacheConfig struct {
 //	res := cache.Serve(root, &req, &opts, now)
 //	// ... write the status line and headers from res ...
 //	for i, p := range res.Parts {
+//		if res.Body != nil { // in memory: copy, nothing to release
+//			conn.Write(p.Prefix)
+//			conn.Write(res.Body[p.Offset : p.Offset+p.Length])
+//			continue
+//		}
 //		if len(p.Prefix) > 0 {
 //			conn.WriteNoCopy(p.Prefix)
 //		}
@@ -105,8 +144,8 @@ type CacheConfig struct {
 //	if len(res.Trailer) > 0 {
 //		conn.WriteNoCopy(res.Trailer)
 //	}
-//	// Without Parts there is no File and nothing to release; a body not
-//	// sent after all is given back with res.Close().
+//	// Without Parts (or with a Body) there is no File and nothing to
+//	// release; a file not sent after all is given back with res.Close().
 //
 //	// When the worker stops, after its connections are gone.
 //	cache.Close()
@@ -114,9 +153,17 @@ type CacheConfig struct {
 // This relies on the engine sending a connection's segments in order and
 // calling every pending release when the connection closes.
 type Cache struct {
-	// owned by the goroutine that uses the Cache
+	// mu, when set, is the lock of the SharedCache shard this Cache is,
+	// held by whoever uses the Cache; release takes it itself, for
+	// Result.Close. Nil for a Cache owned by one goroutine.
+	mu *sync.Mutex
+
+	// owned by the goroutine that uses the Cache (or guarded by mu)
 	validity time.Duration
 	max      int
+	inMax    int64               // largest file kept in memory; < 0: none
+	budget   int64               // bound on mem
+	mem      int64               // content bytes held by live entries
 	entries  map[string]*entry   // live entries by key
 	files    map[*os.File]*entry // entries with an open file, live or retired
 	ring     []*entry            // live entries, in clock order; at most max
@@ -135,13 +182,14 @@ type entry struct {
 	// its trailing slash (answered by redirectDir), else the status of
 	// every request (403, 404).
 	status int
-	file   *os.File
+	file   *os.File // nil for a file kept in memory (and once closed)
+	data   []byte   // a regular file's content when kept in memory, else nil; never modified
 	name   string   // the path file was opened with
 	stat   fileStat // of file when opened
 	meta   fileMeta // meta.whole is whole[:]
 	whole  [1]Part
 
-	refs int  // references held by Results
+	refs int  // references held by Results to file
 	live bool // in entries and ring; a retired entry closes its file at refs 0
 	used bool // hit since it was made or the clock hand last passed
 	slot int  // index in ring while live
@@ -149,17 +197,30 @@ type entry struct {
 
 // NewCache returns an empty Cache.
 func NewCache(cfg CacheConfig) *Cache {
-	c := &Cache{validity: cfg.Validity, max: cfg.MaxEntries}
+	c := new(Cache)
+	c.init(cfg)
+	return c
+}
+
+// init prepares the empty Cache c.
+func (c *Cache) init(cfg CacheConfig) {
+	c.validity, c.max = cfg.Validity, cfg.MaxEntries
+	c.inMax, c.budget = cfg.InMemoryMax, cfg.MemoryBudget
 	if c.validity == 0 {
 		c.validity = DefaultValidity
 	}
 	if c.max <= 0 {
 		c.max = DefaultMaxEntries
 	}
+	if c.inMax == 0 {
+		c.inMax = DefaultInMemoryMax
+	}
+	if c.budget == 0 {
+		c.budget = DefaultMemoryBudget
+	}
 	c.entries = make(map[string]*entry)
 	c.files = make(map[*os.File]*entry)
 	c.key = make([]byte, 0, 512)
-	return c
 }
 
 // Len returns the number of entries held.
@@ -173,8 +234,9 @@ func (c *Cache) Len() int { return len(c.ring) }
 // allocations (Content-Range and Parts) and multipart ranges a few more,
 // as in Serve.
 //
-// The Result's File, when set, is shared: release it as the type's
-// documentation says, never close it directly.
+// The Result's Body, when set, is shared and read-only; its File, when
+// set, is shared too: release it as the type's documentation says, never
+// close it directly.
 func (c *Cache) Serve(root string, req *Request, opts *Options, now time.Time) Result {
 	if root == "" {
 		return Result{Status: 500}
@@ -228,7 +290,11 @@ func (c *Cache) answer(e *entry, req *Request, opts *Options) Result {
 		return res
 	}
 	res := e.meta.respond(req, opts)
-	if res.Parts != nil {
+	switch {
+	case res.Parts == nil:
+	case e.data != nil:
+		res.Body = e.data
+	default:
 		e.refs++
 		res.File, res.ent = e.file, e
 	}
@@ -310,6 +376,7 @@ func (c *Cache) resolve(root string, req *Request, opts *Options, now time.Time,
 			e.status = 403
 		default:
 			e.file, e.name = f, name
+			c.keepInMemory(e, old)
 			e.meta = newFileMeta(&e.stat, name, opts)
 			e.whole[0] = Part{Length: e.stat.size}
 			e.meta.whole = e.whole[:]
@@ -323,6 +390,28 @@ func (c *Cache) resolve(root string, req *Request, opts *Options, now time.Time,
 	}
 	c.install(e, old)
 	return e
+}
+
+// keepInMemory reads the content of e's file into e.data and closes the
+// file, when the file is small enough and the content fits the memory
+// budget (counting old's as given back); otherwise, or when the read
+// comes up short (the file shrank), e keeps the file open.
+func (c *Cache) keepInMemory(e, old *entry) {
+	size := e.stat.size
+	avail := c.budget - c.mem
+	if old != nil && old.live {
+		avail += int64(len(old.data))
+	}
+	if size > c.inMax || size > avail {
+		return
+	}
+	data := make([]byte, size)
+	if n, _ := e.file.ReadAt(data, 0); int64(n) < size {
+		return
+	}
+	e.file.Close()
+	e.file, e.data = nil, data
+	c.mem += size
 }
 
 // install makes e live, in old's place when old is live.
@@ -390,13 +479,19 @@ func (c *Cache) drop(e *entry) {
 // entries and ring) and closes its file unless a Result still holds it.
 func (c *Cache) retire(e *entry) {
 	e.live = false
+	c.mem -= int64(len(e.data))
 	if e.refs == 0 {
 		c.closeFile(e)
 	}
 }
 
-// release gives back one reference to e's file.
+// release gives back one reference to e's file. It takes the cache's
+// lock, if any: its callers (Result.Close, ReleaseFile) do not hold it.
 func (c *Cache) release(e *entry) {
+	if c.mu != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
 	e.refs--
 	if e.refs == 0 && !e.live {
 		c.closeFile(e)

@@ -40,7 +40,7 @@ func TestCacheHit(t *testing.T) {
 	t.Parallel()
 	_, root := tree(t)
 	opts := testOptions()
-	c := NewCache(CacheConfig{})
+	c := NewCache(filesOnly)
 	a := cget(c, root, "/hello.txt", opts, t0)
 	wantBody(t, &a, 200, hello)
 	// Another spelling of the same clean path is the same entry.
@@ -78,7 +78,7 @@ func TestCacheChange(t *testing.T) {
 	t.Parallel()
 	_, root := tree(t)
 	opts := testOptions()
-	c := NewCache(CacheConfig{})
+	c := NewCache(filesOnly)
 	defer c.Close()
 	name := filepath.Join(root, "hello.txt")
 	half, past := t0.Add(DefaultValidity/2), t0.Add(DefaultValidity)
@@ -148,7 +148,7 @@ func TestCacheChmod(t *testing.T) {
 	t.Parallel()
 	_, root := tree(t)
 	opts := testOptions()
-	c := NewCache(CacheConfig{})
+	c := NewCache(filesOnly)
 	defer c.Close()
 	res := cget(c, root, "/digits.txt", opts, t0)
 	first := res.File
@@ -298,7 +298,7 @@ func TestCacheSymlinkChange(t *testing.T) {
 func TestCacheOptions(t *testing.T) {
 	t.Parallel()
 	_, root := tree(t)
-	c := NewCache(CacheConfig{})
+	c := NewCache(filesOnly)
 	defer c.Close()
 	off, on := testOptions(), testOptions()
 	on.SymLink = true
@@ -330,7 +330,7 @@ func TestCacheEviction(t *testing.T) {
 	t.Parallel()
 	_, root := tree(t)
 	opts := testOptions()
-	c := NewCache(CacheConfig{MaxEntries: 3})
+	c := NewCache(CacheConfig{MaxEntries: 3, InMemoryMax: -1})
 	defer c.Close()
 	paths := []string{"/hello.txt", "/digits.txt", "/Photo.JPG", "/noext", "/index.html", "/nope", "/sub/", "/a%20b%25.txt"}
 	held := cget(c, root, paths[0], opts, t0)
@@ -380,7 +380,7 @@ func TestCacheReleaseFile(t *testing.T) {
 	t.Parallel()
 	_, root := tree(t)
 	opts := testOptions()
-	c := NewCache(CacheConfig{})
+	c := NewCache(filesOnly)
 	release := c.ReleaseFile // once, as a worker would
 	res := cget(c, root, "/digits.txt", opts, t0)
 	f := res.File
@@ -454,7 +454,7 @@ func TestCacheResultOwnership(t *testing.T) {
 	t.Parallel()
 	_, root := tree(t)
 	opts := testOptions()
-	c := NewCache(CacheConfig{})
+	c := NewCache(filesOnly)
 	defer c.Close()
 	// Answers without a body hold no reference.
 	for _, req := range []*Request{
@@ -480,4 +480,90 @@ func TestCacheResultOwnership(t *testing.T) {
 	one.Close()
 	whole.Close()
 	checkReleased(t, c)
+}
+
+// TestCacheInMemory checks the entries that keep a small file's content
+// instead of an open file: the Body, the threshold, the memory budget and
+// its accounting, and change detection.
+func TestCacheInMemory(t *testing.T) {
+	t.Parallel()
+	_, root := tree(t)
+	opts := testOptions()
+	c := NewCache(CacheConfig{})
+	defer c.Close()
+	a := cget(c, root, "/hello.txt", opts, t0)
+	wantBody(t, &a, 200, hello)
+	b := cget(c, root, "/hello.txt", opts, t0)
+	if a.File != nil || a.ent != nil || len(c.files) != 0 || &a.Body[0] != &b.Body[0] {
+		t.Fatalf("in-memory hit: File %v, ent %v, %d files open, same Body %v",
+			a.File, a.ent, len(c.files), &a.Body[0] == &b.Body[0])
+	}
+	if c.mem != int64(len(hello)) {
+		t.Fatalf("mem %d, want %d", c.mem, len(hello))
+	}
+	// An empty file needs neither.
+	e := cget(c, root, "/empty.txt", opts, t0)
+	if e.Status != 200 || e.Parts != nil || e.Body != nil || e.File != nil || len(c.files) != 0 {
+		t.Fatalf("empty file: %+v, %d files open", e, len(c.files))
+	}
+
+	// Replaced by a rename: the old content within Validity, then the new.
+	name := filepath.Join(root, "hello.txt")
+	tmp := filepath.Join(root, "hello.tmp")
+	if err := os.WriteFile(tmp, []byte("new hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		t.Fatal(err)
+	}
+	res := cget(c, root, "/hello.txt", opts, t0.Add(DefaultValidity/2))
+	wantBody(t, &res, 200, hello)
+	res = cget(c, root, "/hello.txt", opts, t0.Add(DefaultValidity))
+	wantBody(t, &res, 200, "new hello\n")
+	wantBody(t, &a, 200, hello) // an earlier Result keeps what it was given
+	if c.mem != int64(len("new hello\n")) {
+		t.Fatalf("mem %d after the change, want %d", c.mem, len("new hello\n"))
+	}
+	c.Close()
+	if c.mem != 0 {
+		t.Fatalf("mem %d after Close", c.mem)
+	}
+
+	// The threshold: hello (10 bytes now) in memory, digits (62) open.
+	small := NewCache(CacheConfig{InMemoryMax: 10})
+	defer small.Close()
+	h, d := cget(small, root, "/hello.txt", opts, t0), cget(small, root, "/digits.txt", opts, t0)
+	if h.Body == nil || d.Body != nil || d.File == nil {
+		t.Fatalf("threshold 10: hello in memory %v, digits in memory %v", h.Body != nil, d.Body != nil)
+	}
+	d.Close()
+
+	// The budget: what does not fit stays open.
+	budget := NewCache(CacheConfig{MemoryBudget: 16})
+	defer budget.Close()
+	for _, tc := range []struct {
+		path   string
+		memory bool
+		mem    int64
+	}{
+		{"/hello.txt", true, 10}, // "new hello\n"
+		{"/digits.txt", false, 10},
+		{"/noext", true, 15},
+		{"/Photo.JPG", false, 15}, // 4 bytes: 19 > 16
+	} {
+		res := cget(budget, root, tc.path, opts, t0)
+		if (res.Body != nil) != tc.memory || budget.mem != tc.mem {
+			t.Fatalf("%s: in memory %v, mem %d; want %v, %d", tc.path, res.Body != nil, budget.mem, tc.memory, tc.mem)
+		}
+		res.Close()
+	}
+	checkReleased(t, budget)
+	// An evicted entry gives its bytes back.
+	one := NewCache(CacheConfig{MaxEntries: 1})
+	defer one.Close()
+	cget(one, root, "/hello.txt", opts, t0)
+	cget(one, root, "/noext", opts, t0)
+	if one.Len() != 1 || one.mem != 5 {
+		t.Fatalf("after eviction: Len %d, mem %d, want 1, 5", one.Len(), one.mem)
+	}
 }

@@ -46,10 +46,13 @@
 // [Serve] keeps nothing between calls: every call opens the file (with
 // O_NOATIME when the kernel allows it) and fstats it, and allocates a few
 // small values; it is safe for concurrent use. A [Cache] gives the same
-// answers from open files and precomputed headers kept between requests,
+// answers from open files, the content of small files ([Result.Body],
+// within a memory budget) and precomputed headers kept between requests,
 // and checks each entry against the file system again once its validity
 // (a second by default) has passed: a hit costs no system call and no
-// allocation. A Cache belongs to one goroutine, an event-loop worker; the
-// goroutine driver uses Serve. A Result from a Cache shares its file with
-// the cache, counted by reference: see [Cache] for the lifetimes.
+// allocation. A Cache belongs to one goroutine, an event-loop worker; a
+// [SharedCache] is the same, sharded behind mutexes, for the goroutines
+// of a server's other connections. A Result from a cache shares its file
+// with the cache, counted by reference, or its Body, read-only: see
+// [Cache] for the lifetimes.
 package static

@@ -32,7 +32,7 @@ func TestNoATime(t *testing.T) {
 	if openFlags(t, res.File)&syscall.O_NOATIME == 0 {
 		t.Error("Serve: file opened without O_NOATIME")
 	}
-	c := NewCache(CacheConfig{})
+	c := NewCache(filesOnly)
 	defer c.Close()
 	cres := c.Serve(root, req, testOptions(), t0)
 	defer cres.Close()

@@ -59,7 +59,8 @@ type Request struct {
 }
 
 // Part is one piece of a response body: the Prefix bytes, then Length bytes
-// of Result.File starting at Offset.
+// of the file starting at Offset (of Result.Body when it is set, else of
+// Result.File).
 type Part struct {
 	Prefix []byte
 	Offset int64
@@ -70,14 +71,17 @@ type Part struct {
 // the status line and headers from it, then the body: for each Part its
 // Prefix and its file bytes, then Trailer.
 //
-// File is set exactly when Parts is not nil. The caller owns the Result's
-// hold on File and must give it back once the body is sent or abandoned,
-// with Close (or, for a Cache's Result, [Cache.ReleaseFile]). From Serve
-// the file is the Result's own; from a Cache it is shared with the cache
-// and with other Results: never close it directly, seek it or change it.
-// Parts, Prefix and Trailer are read-only (a Cache's Parts are shared).
+// When Parts is not nil exactly one of File and Body is set: Body for a
+// small file a [Cache] keeps in memory, File otherwise (always from
+// Serve). The caller owns the Result's hold on File and must give it back
+// once the body is sent or abandoned, with Close (or, for a Cache's
+// Result, [Cache.ReleaseFile]). From Serve the file is the Result's own;
+// from a Cache it is shared with the cache and with other Results: never
+// close it directly, seek it or change it, and read it only at explicit
+// offsets (pread, sendfile with an offset). Body needs no release. Parts,
+// Prefix, Trailer and Body are read-only (a Cache's are shared).
 //
-// For a status without a body, and for HEAD, File and Parts are nil. For an
+// For a status without a body, and for HEAD, File, Body and Parts are nil. For an
 // error status (400, 403, 404, 405, 412, 500) only Status (and Allow for
 // 405) is set; the caller renders the error page.
 type Result struct {
@@ -92,6 +96,12 @@ type Result struct {
 	Allow string
 	// File is the open file the Parts are read from, or nil.
 	File *os.File
+	// Body, when not nil, is the whole content of the file, which the
+	// Parts' offsets index (Body[Offset:Offset+Length]): a file a Cache
+	// keeps in memory. It is shared with the cache and other Results and
+	// never modified; it stays valid as long as it is referenced, with
+	// nothing to release (see [Cache]).
+	Body []byte
 	// ContentType is the Content-Type header (for multiple ranges,
 	// "multipart/byteranges; boundary=...").
 	ContentType string
@@ -125,7 +135,8 @@ type Result struct {
 
 // Close releases File, if any: it closes a file Serve opened, and gives
 // back the reference to a file shared by a [Cache] (which closes it only
-// once its entry is gone and no Result refers to it). It is safe to call
+// once its entry is gone and no Result refers to it). It may be called
+// from any goroutine for a [SharedCache]'s Result, and leaves Body alone. It is safe to call
 // more than once on the same Result, but a Result's reference must be
 // released once in all: by Close on one copy of the Result, or by
 // [Cache.ReleaseFile], not both.

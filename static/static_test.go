@@ -120,8 +120,15 @@ func body(t *testing.T, r *Result) string {
 		if p.Length == 0 {
 			continue
 		}
+		if r.Body != nil {
+			if r.File != nil {
+				t.Fatalf("Result with both a Body and a File")
+			}
+			b.Write(r.Body[p.Offset : p.Offset+p.Length])
+			continue
+		}
 		if r.File == nil {
-			t.Fatalf("Part %+v without a File", p)
+			t.Fatalf("Part %+v without a File or a Body", p)
 		}
 		buf := make([]byte, p.Length)
 		if _, err := r.File.ReadAt(buf, p.Offset); err != nil {
@@ -166,10 +173,11 @@ type serveMode struct {
 	serve func(t *testing.T, root string, req *Request, opts *Options, check func(*Result))
 }
 
-// serveModes are the ways every Serve test runs. The Cache answers each
+// serveModes are the ways every Serve test runs. A cache answers each
 // request three times: on a miss, on a hit, and after Validity, when the
 // entry is checked against the file system and found unchanged. Each
-// time must give what Serve gives.
+// time must give what Serve gives: from memory (the default for the
+// small test files), from open files, and from a SharedCache.
 var serveModes = []serveMode{
 	{"Serve", func(t *testing.T, root string, req *Request, opts *Options, check func(*Result)) {
 		res := Serve(root, req, opts)
@@ -177,7 +185,13 @@ var serveModes = []serveMode{
 		check(&res)
 	}},
 	{"Cache", func(t *testing.T, root string, req *Request, opts *Options, check func(*Result)) {
-		c := NewCache(CacheConfig{})
+		serveCached(t, NewCache(CacheConfig{}), root, req, opts, check)
+	}},
+	{"Cache/files", func(t *testing.T, root string, req *Request, opts *Options, check func(*Result)) {
+		serveCached(t, NewCache(filesOnly), root, req, opts, check)
+	}},
+	{"SharedCache", func(t *testing.T, root string, req *Request, opts *Options, check func(*Result)) {
+		c := NewSharedCache(CacheConfig{})
 		defer c.Close()
 		now := time.Now()
 		for _, at := range []time.Time{now, now, now.Add(2 * DefaultValidity)} {
@@ -185,8 +199,25 @@ var serveModes = []serveMode{
 			check(&res)
 			res.Close()
 		}
-		checkReleased(t, c)
+		for i := range c.shards {
+			checkReleased(t, &c.shards[i].c)
+		}
 	}},
+}
+
+// filesOnly configures a Cache that keeps every file open, none in memory.
+var filesOnly = CacheConfig{InMemoryMax: -1}
+
+// serveCached answers req from c as serveModes says, then closes c.
+func serveCached(t *testing.T, c *Cache, root string, req *Request, opts *Options, check func(*Result)) {
+	defer c.Close()
+	now := time.Now()
+	for _, at := range []time.Time{now, now, now.Add(2 * DefaultValidity)} {
+		res := c.Serve(root, req, opts, at)
+		check(&res)
+		res.Close()
+	}
+	checkReleased(t, c)
 }
 
 // checkReleased fails if an entry of c still has references or a retired
@@ -617,7 +648,7 @@ func TestServeMultipart(t *testing.T) {
 // holding parts, each [first, last].
 func checkMultipart(t *testing.T, res *Result, parts [][2]int) {
 	t.Helper()
-	if res.Status != 206 || res.ContentRange != "" || !res.AcceptRanges || res.File == nil {
+	if res.Status != 206 || res.ContentRange != "" || !res.AcceptRanges || (res.File == nil) == (res.Body == nil) {
 		t.Fatalf("got %+v", res)
 	}
 	mt, params, err := mime.ParseMediaType(res.ContentType)

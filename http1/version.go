@@ -2,14 +2,17 @@ package http1
 
 import "strconv"
 
-// Version is an HTTP/1.x protocol version. The zero value is not a valid
-// version; [Parse] only ever sets [Version10] or [Version11].
+// Version is an HTTP protocol version. The zero value is not a valid
+// version; [Parse] only ever sets [Version10] or [Version11]. [Version20]
+// names a request that came over HTTP/2 (the server sets it when it
+// presents such a request in this package's types).
 type Version uint8
 
 // The HTTP versions this codec speaks.
 const (
 	Version10 Version = iota + 1 // HTTP/1.0
 	Version11                    // HTTP/1.1
+	Version20                    // HTTP/2.0 (never parsed here)
 )
 
 // String returns the version as it appears on the wire, e.g. "HTTP/1.1".
@@ -19,6 +22,8 @@ func (v Version) String() string {
 		return "HTTP/1.0"
 	case Version11:
 		return "HTTP/1.1"
+	case Version20:
+		return "HTTP/2.0"
 	}
 	return "Version(" + strconv.Itoa(int(v)) + ")"
 }

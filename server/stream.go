@@ -39,11 +39,8 @@ var errHijackWritten = errors.New("server: hijack after the response was written
 // gets a Content-Length. HEAD, 204 and 304 answers send no body. It also
 // implements [stage.Flusher] and [stage.Hijacker].
 type streamWriter struct {
+	writerHead
 	c        *conn
-	hdr      stage.Header
-	status   int
-	wrote    bool
-	standard bool // Respond(status, "", nil): the server's page, sent at the end
 	sent     bool // the head is out
 	hijacked bool
 	frame    framing
@@ -56,18 +53,7 @@ type streamWriter struct {
 func (w *streamWriter) reset(c *conn) {
 	w.hdr.Reset()
 	hold := w.hold[:0]
-	*w = streamWriter{c: c, hdr: w.hdr, hold: hold}
-}
-
-// Header returns the fields to send.
-func (w *streamWriter) Header() *stage.Header { return &w.hdr }
-
-// WriteHeader sets the status the first time; outside 200–599 it is 500.
-func (w *streamWriter) WriteHeader(status int) {
-	if w.wrote {
-		return
-	}
-	w.status, w.wrote = validStatus(status), true
+	*w = streamWriter{c: c, writerHead: writerHead{hdr: w.hdr}, hold: hold}
 }
 
 // Write holds or sends body bytes.
@@ -95,21 +81,12 @@ func (w *streamWriter) write(p []byte) (int, error) {
 // Respond answers in one call; an empty contentType and a nil body ask
 // for the server's standard response.
 func (w *streamWriter) Respond(status int, contentType string, body []byte) error {
-	if w.wrote {
+	if !w.respond(status, contentType, body) {
 		return nil
 	}
-	if contentType != "" {
-		w.hdr.Set("Content-Type", contentType)
-	} else if body == nil {
-		w.standard = true
-	}
-	w.WriteHeader(status)
 	_, err := w.Write(body)
 	return err
 }
-
-// Written reports whether WriteHeader was called.
-func (w *streamWriter) Written() bool { return w.wrote }
 
 // Flush sends the head if it is not out, then every body byte written.
 func (w *streamWriter) Flush() error {
@@ -160,32 +137,43 @@ func (w *streamWriter) Hijack() (net.Conn, []byte, error) {
 // whole body is held.
 func (w *streamWriter) sendHead(known bool) {
 	c := w.c
-	rsp, req := &c.rsp, &c.req
-	rsp.status, w.sent = w.status, true
-	c.out = c.rs.appendStart(c.out, w.status)
-	c.out = appendFields(c.out, &w.hdr, "")
-	declared := declaredLength(&w.hdr)
+	w.sent = true
+	c.out, w.frame, w.remain = c.rs.streamHead(c.out, &c.req, &w.writerHead, known, int64(len(w.hold)), &c.rsp)
+}
+
+// streamHead appends the head of a blocking handler's answer (the status
+// and fields in wh) to dst and says how its body is framed, and for
+// frameLength how many bytes it may have: the handler's valid
+// Content-Length, else the held bytes when known says they are the whole
+// body, else chunked (HTTP/1.1; over HTTP/2, where the request is
+// presented as HTTP/1.1, the Transfer-Encoding field is dropped and DATA
+// frames delimit the body) or the close (HTTP/1.0). HEAD, 204 and 304
+// answers have no body.
+func (rs *responder) streamHead(dst []byte, req *http1.Request, wh *writerHead, known bool, held int64, rsp *response) ([]byte, framing, int64) {
+	rsp.status = wh.status
+	dst = rs.appendStart(dst, wh.status)
+	dst = appendFields(dst, &wh.hdr, "")
+	declared := declaredLength(&wh.hdr)
+	frame, remain := frameNone, int64(0)
 	switch {
-	case bodyless(w.status):
-		w.frame = frameNone
+	case bodyless(wh.status):
 	case req.Method == http1.MethodHead:
-		w.frame = frameNone
 		if declared >= 0 {
-			c.out = http1.AppendHeaderInt(c.out, "Content-Length", declared)
+			dst = http1.AppendHeaderInt(dst, "Content-Length", declared)
 		}
 	case declared >= 0 || known:
 		if declared < 0 {
-			declared = int64(len(w.hold))
+			declared = held
 		}
-		w.frame, w.remain = frameLength, declared
-		c.out = http1.AppendHeaderInt(c.out, "Content-Length", declared)
+		frame, remain = frameLength, declared
+		dst = http1.AppendHeaderInt(dst, "Content-Length", declared)
 	case req.Version == http1.Version11:
-		w.frame = frameChunked
-		c.out = http1.AppendHeaderString(c.out, "Transfer-Encoding", "chunked")
+		frame = frameChunked
+		dst = http1.AppendHeaderString(dst, "Transfer-Encoding", "chunked")
 	default:
-		w.frame, rsp.close = frameClose, true
+		frame, rsp.close = frameClose, true
 	}
-	c.out = c.rs.appendEnd(c.out, req.Version, rsp.close)
+	return rs.appendEnd(dst, req.Version, rsp.close), frame, remain
 }
 
 // send writes body bytes after the head, framed.

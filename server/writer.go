@@ -9,34 +9,60 @@ import (
 	"gibbon/vhost"
 )
 
+// writerHead is what every server ResponseWriter collects before the
+// head goes out: the status and the fields. Its methods are the
+// ResponseWriter methods they share.
+type writerHead struct {
+	hdr      stage.Header
+	status   int
+	wrote    bool
+	standard bool // Respond(status, "", nil): the server's page for status
+}
+
+// Header returns the header fields to send.
+func (w *writerHead) Header() *stage.Header { return &w.hdr }
+
+// WriteHeader sets the status the first time; a status outside 200–599
+// becomes 500.
+func (w *writerHead) WriteHeader(status int) {
+	if w.wrote {
+		return
+	}
+	w.status, w.wrote = validStatus(status), true
+}
+
+// Written reports whether WriteHeader was called.
+func (w *writerHead) Written() bool { return w.wrote }
+
+// respond is the first half of Respond: it reports whether the body
+// must be written (false once the status was set). An empty contentType
+// with a nil body asks for the server's standard response.
+func (w *writerHead) respond(status int, contentType string, body []byte) bool {
+	if w.wrote {
+		return false
+	}
+	if contentType != "" {
+		w.hdr.Set("Content-Type", contentType)
+	} else if body == nil {
+		w.standard = true
+	}
+	w.WriteHeader(status)
+	return true
+}
+
 // memWriter is the in-memory [stage.ResponseWriter] of stage-20 filters
 // and inline handlers (on an event loop or not): it holds the whole
 // answer, which the server then sends with a Content-Length. It is reused
 // request after request by its exchange.
 type memWriter struct {
-	hdr      stage.Header
-	status   int
-	body     []byte
-	wrote    bool
-	standard bool // Respond(status, "", nil): the server's page for status
+	writerHead
+	body []byte
 }
 
 func (w *memWriter) reset() {
 	w.hdr.Reset()
 	w.status, w.wrote, w.standard = 0, false, false
 	w.body = w.body[:0]
-}
-
-// Header returns the header fields to send.
-func (w *memWriter) Header() *stage.Header { return &w.hdr }
-
-// WriteHeader sets the status the first time; a status outside 200–599
-// becomes 500.
-func (w *memWriter) WriteHeader(status int) {
-	if w.wrote {
-		return
-	}
-	w.status, w.wrote = validStatus(status), true
 }
 
 // Write appends body bytes.
@@ -49,21 +75,12 @@ func (w *memWriter) Write(p []byte) (int, error) {
 // Respond answers in one call; an empty contentType with a nil body asks
 // for the server's standard response.
 func (w *memWriter) Respond(status int, contentType string, body []byte) error {
-	if w.wrote {
+	if !w.respond(status, contentType, body) {
 		return nil
 	}
-	if contentType != "" {
-		w.hdr.Set("Content-Type", contentType)
-	} else if body == nil {
-		w.standard = true
-	}
-	w.WriteHeader(status)
 	_, err := w.Write(body)
 	return err
 }
-
-// Written reports whether WriteHeader was called.
-func (w *memWriter) Written() bool { return w.wrote }
 
 var _ stage.ResponseWriter = (*memWriter)(nil)
 

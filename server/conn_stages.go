@@ -309,16 +309,8 @@ func (c *conn) endBlocking(err error) bool {
 		x.done(pp, sw.status, sw.bytes, err)
 		return false
 	}
-	if s := c.br.status(); s != 0 && err != nil {
-		err = stage.Error(s, err)
-	}
-	x.w.hdr.Reset()
-	for _, f := range sw.hdr.Fields() {
-		x.w.hdr.Add(f.Name, f.Value)
-	}
-	if err == nil {
-		x.w.status, x.w.wrote, x.w.standard = sw.status, true, true
-	}
+	err = bodyError(c.br.err, err)
+	x.adoptHead(&sw.writerHead, err)
 	c.out = c.rs.handlerAnswer(c.out, &c.req, x, err, &c.rsp)
 	if !c.br.drain() {
 		c.rsp.close = true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"gibbon/http1"
@@ -23,11 +24,13 @@ const (
 // h2conn is one HTTP/2 connection served by its own goroutine: the
 // goroutine driver of an [http2.ServerConn] (see package http2). A reader
 // goroutine hands it the bytes read; it feeds them to the ServerConn,
-// answers every stream with the same responder as HTTP/1 (routing, virtual
-// hosts, static files, ranges, conditional requests, error pages,
-// redirects), sends bodies as DATA frames within the flow-control windows
-// and writes the ServerConn's output. Every field is owned by that
-// goroutine.
+// runs the plugins' stages 20 to 40 per stream (h2stage.go), answers
+// every stream with the same responder as HTTP/1 (routing, virtual hosts,
+// static files, ranges, conditional requests, error pages, redirects),
+// sends bodies as DATA frames within the flow-control windows and writes
+// the ServerConn's output. Blocking handlers run on goroutines of their
+// own (h2handler.go) and submit their writes through queue. Every field
+// but those under mu is owned by the driver goroutine.
 type h2conn struct {
 	c       *conn
 	sc      *http2.ServerConn
@@ -35,26 +38,60 @@ type h2conn struct {
 	streams map[uint32]*h2stream
 	free    []*h2stream // recycled streams
 
-	req     http1.Request       // the stream's request, for the responder
-	arena   []byte              // the bytes req views
 	head    []byte              // the HTTP/1 head the responder writes
 	fields  []http2.HeaderField // the head as HTTP/2 header fields
 	interns [h2NameCount]string // the last value of each known field, reused when equal
 	fileBuf []byte              // file bytes on their way into DATA frames
 	waiting int                 // streams whose request has not ended yet
 	active  time.Time           // the last time bytes arrived
+	running int                 // blocking handlers not yet ended
+	wake    chan struct{}       // a handler queued work (capacity 1)
+
+	mu    sync.Mutex   // guards queue, qhead and the h2handler fields marked so
+	queue []*h2handler // handlers with work for the driver, each once
+	qhead int          // queue[:qhead] is done
 }
 
-// h2stream is the response of one stream: the responder's plan and how
-// far its body has been sent.
+// h2stream is the exchange of one stream: its request in HTTP/1 form,
+// its plugin state, the responder's plan and how far its body has been
+// sent. Streams are recycled with what they hold.
 type h2stream struct {
+	id       uint32
+	req      http1.Request // the request, for the responder and the plugins
+	arena    []byte        // the bytes req views
 	rsp      response
 	body     []byte  // the stream's copy of rsp.body
 	segs     []h2seg // the body, in order
 	seg      int     // the segment being sent
 	off      int64   // bytes of segs[seg] sent
+	after    h2after // what follows the last segment
 	answered bool    // response headers written
+	waiting  bool    // answered once the request has ended (counted in h2conn.waiting)
+	closed   bool    // OnClose ran
+	status   int     // the status sent, for stage 40
+	sent     int64   // body bytes taken by WriteData, for stage 40
+
+	// plugins (h2stage.go, h2handler.go)
+	x       *exchange // nil unless plugins see requests
+	next    h2next    // what answers the request once it has ended
+	herr    error     // the handler's error, for stage 40
+	code    http2.ErrCode
+	dropped bool       // a filter closed the stream
+	bh      *h2handler // the blocking handler, nil if none ran
+	frame   framing    // the blocking handler's body framing
+	remain  int64      // frameLength: body bytes still allowed
+	werr    error      // the blocking handler's write error
+	hops    int        // internal redirects followed after blocking handlers
 }
+
+// h2after is what pump does once the segments are sent.
+type h2after uint8
+
+const (
+	afterEnd   h2after = iota // END_STREAM with the last byte
+	afterReply                // more follows: let the blocking handler write again
+	afterReset                // the body is short of its Content-Length: RST_STREAM
+)
 
 // h2seg is a piece of a response body: memory (the stream's copy of the
 // responder's body, a part prefix, a range of a file's content kept in
@@ -84,8 +121,11 @@ func (c *conn) serveH2(buffered []byte, up *http2.UpgradeRequest) {
 	}
 	h.rs.respondConfig = respondConfig{set: &c.srv.set, clock: c.srv.clock, draining: c.srv.draining}
 	h.rs.cache = c.srv.files
+	h.rs.lister = c.srv.pp.lister
+	h.wake = make(chan struct{}, 1)
 	h.sc = http2.NewServerConn(h, nil)
-	defer h.sc.Close() // releases the responses of streams still open
+	defer h.waitHandlers()
+	defer h.sc.Close() // releases the responses of streams still open, cancels the handlers
 	if up != nil && h.sc.Upgrade(up) != nil {
 		return
 	}
@@ -121,6 +161,8 @@ func (h *h2conn) run() {
 			stopping = nil
 		case now := <-tick.C:
 			h.checkTimeouts(now)
+		case <-h.wake:
+			h.drain()
 		}
 	}
 	if h.flush() {
@@ -196,17 +238,24 @@ func (h *h2conn) flush() bool {
 	return true
 }
 
-// OnRequest answers a request without a body at once; a request with a
-// body is answered when the body has ended (it is discarded, as over
-// HTTP/1), or at once with 413 when it announces more than MaxRequestSize.
+// OnRequest runs stages 20 and 30 for the request (when plugins see
+// requests): a blocking handler takes the stream at once. Otherwise a
+// request without a body is answered at once; one with a body when the
+// body has ended (it is discarded, as over HTTP/1), or at once with 413
+// when it announces more than MaxRequestSize.
 func (h *h2conn) OnRequest(s *http2.Stream) {
-	st := h.newStream(s.ID)
+	st := h.newStream(s)
 	switch {
 	case h.tooLarge(s.ContentLength):
-		h.respondStatus(s, st, 413)
+		h.respondStatus(st, 413)
+	case st.req.Method == http1.MethodUnknown:
+		h.respondStatus(st, 501)
+	case st.x != nil && !h.runStages(s, st):
+		// closed by a filter, or a blocking handler has it
 	case s.RequestEnded():
-		h.respond(s, st)
+		h.answer(st)
 	default:
+		st.waiting = true
 		h.waiting++
 		if strings.EqualFold(s.HeaderValue("expect"), "100-continue") {
 			h.sc.WriteHeaders(s.ID, 100, nil, false)
@@ -214,21 +263,34 @@ func (h *h2conn) OnRequest(s *http2.Stream) {
 	}
 }
 
-// OnData discards request body bytes, returning their flow-control
-// credit, and answers once the body has ended.
+// OnData hands request body bytes to a blocking handler, or discards
+// them, returning their flow-control credit, and answers once the body
+// has ended.
 func (h *h2conn) OnData(s *http2.Stream, p []byte, end bool) {
-	h.sc.Consume(s.ID, len(p))
 	st := h.streams[s.ID]
-	if st == nil || st.answered {
+	if st != nil && st.bh != nil && st.bh.running {
+		h.feed(s, st, p, end)
+		return
+	}
+	h.sc.Consume(s.ID, len(p))
+	if st == nil || !st.waiting {
 		return
 	}
 	switch {
 	case h.tooLarge(s.Received()):
-		h.waiting--
-		h.respondStatus(s, st, 413)
+		h.stopWaiting(st)
+		h.respondStatus(st, 413)
 	case end:
+		h.stopWaiting(st)
+		h.answer(st)
+	}
+}
+
+// stopWaiting marks st as no longer waiting for its request to end.
+func (h *h2conn) stopWaiting(st *h2stream) {
+	if st.waiting {
+		st.waiting = false
 		h.waiting--
-		h.respond(s, st)
 	}
 }
 
@@ -239,29 +301,56 @@ func (h *h2conn) OnWritable(s *http2.Stream) {
 	}
 }
 
-// OnClose releases the stream's response (its file).
+// OnClose ends the stream: stage 40 runs and its response (its file) is
+// released, once its blocking handler, if one runs, has returned.
 func (h *h2conn) OnClose(s *http2.Stream, code http2.ErrCode) {
 	st := h.streams[s.ID]
 	if st == nil {
 		return
 	}
-	if !st.answered {
-		h.waiting--
-	}
 	delete(h.streams, s.ID)
+	h.stopWaiting(st)
+	st.closed, st.code = true, code
+	if st.bh != nil && st.bh.running {
+		h.abandon(st)
+		return
+	}
+	h.finish(st)
+}
+
+// finish runs stage 40 for a closed stream and recycles it.
+func (h *h2conn) finish(st *h2stream) {
+	if st.x != nil {
+		err := st.herr
+		if err == nil && st.code != http2.NoError && !st.dropped {
+			err = &http2.StreamError{StreamID: st.id, Code: st.code}
+		}
+		st.x.done(&h.c.srv.pp, st.status, st.sent, err)
+	}
 	st.rsp.release()
-	*st = h2stream{body: st.body[:0], segs: st.segs[:0]}
+	*st = h2stream{req: st.req, arena: st.arena, body: st.body[:0], segs: st.segs[:0], x: st.x}
 	h.free = append(h.free, st)
 }
 
-func (h *h2conn) newStream(id uint32) *h2stream {
+// newStream starts the exchange of stream s: its request in HTTP/1
+// form and, when plugins see requests, its stage.Request.
+func (h *h2conn) newStream(s *http2.Stream) *h2stream {
 	var st *h2stream
 	if n := len(h.free); n > 0 {
 		st, h.free = h.free[n-1], h.free[:n-1]
 	} else {
 		st = new(h2stream)
 	}
-	h.streams[id] = st
+	st.id = s.ID
+	h.streams[s.ID] = st
+	req := h.request(s, st)
+	if pp := &h.c.srv.pp; pp.requests {
+		if st.x == nil {
+			st.x = new(exchange)
+		}
+		st.x.begin(pp, req, h.rs.set.vhosts.Lookup(req.Host), h.c.info)
+		st.x.r.Proto = http1.Version20
+	}
 	return st
 }
 
@@ -272,39 +361,29 @@ func (h *h2conn) tooLarge(n int64) bool {
 	return m > 0 && n > m
 }
 
-// respond answers stream s with the responder's plan for its request.
-func (h *h2conn) respond(s *http2.Stream, st *h2stream) {
-	req := h.request(s)
-	if req.Method == http1.MethodUnknown {
-		h.respondStatus(s, st, 501)
-		return
-	}
-	h.head = h.rs.respond(h.head[:0], req, &st.rsp)
-	h.send(s, st)
-}
-
-// respondStatus answers stream s with the built-in page for status.
-func (h *h2conn) respondStatus(s *http2.Stream, st *h2stream, status int) {
+// respondStatus answers st with the built-in page for status.
+func (h *h2conn) respondStatus(st *h2stream, status int) {
 	h.head = h.rs.closeError(h.head[:0], status, &st.rsp)
-	if s.Method == "HEAD" {
+	if st.req.Method == http1.MethodHead {
 		st.rsp.release()
 		st.rsp.body, st.rsp.parts = nil, nil
 	}
-	h.send(s, st)
+	h.send(st)
 }
 
 // send writes the response planned in st.rsp: its head as header fields,
 // then its body.
-func (h *h2conn) send(s *http2.Stream, st *h2stream) {
-	st.answered = true
+func (h *h2conn) send(st *h2stream) {
+	st.answered, st.status, st.after = true, st.rsp.status, afterEnd
 	h.planBody(st)
 	h.fields = h.appendFields(h.fields[:0], h.head)
 	end := len(st.segs) == 0
-	if err := h.sc.WriteHeaders(s.ID, st.rsp.status, h.fields, end); err != nil || end {
-		h.resetUnread(s.ID)
+	id := st.id
+	if err := h.sc.WriteHeaders(id, st.rsp.status, h.fields, end); err != nil || end {
+		h.resetUnread(id) // st may already be recycled by OnClose
 		return
 	}
-	h.pump(s.ID, st)
+	h.pump(id, st)
 }
 
 // planBody lists the non-empty pieces of st.rsp's body. The in-memory body
@@ -335,11 +414,11 @@ func (h *h2conn) planBody(st *h2stream) {
 
 // pump sends as much of st's body as the flow-control windows and the
 // output take; OnWritable calls it again for the rest. The last byte
-// goes with END_STREAM.
+// goes with END_STREAM unless st.after says otherwise (h2handler.go).
 func (h *h2conn) pump(id uint32, st *h2stream) {
 	for st.seg < len(st.segs) {
 		g := &st.segs[st.seg]
-		last := st.seg == len(st.segs)-1
+		last := st.seg == len(st.segs)-1 && st.after == afterEnd
 		var p []byte
 		if g.mem != nil {
 			p = g.mem[st.off:]
@@ -355,6 +434,7 @@ func (h *h2conn) pump(id uint32, st *h2stream) {
 		if err != nil {
 			return
 		}
+		st.sent += int64(n)
 		if end && n == len(p) {
 			h.resetUnread(id) // st may already be recycled by OnClose
 			return
@@ -366,6 +446,9 @@ func (h *h2conn) pump(id uint32, st *h2stream) {
 		if st.off == g.size() {
 			st.seg, st.off = st.seg+1, 0
 		}
+	}
+	if st.after != afterEnd {
+		h.segmentsSent(st)
 	}
 }
 
@@ -392,52 +475,58 @@ func (h *h2conn) resetUnread(id uint32) {
 	}
 }
 
-// request fills h.req, the HTTP/1 form of s's request the responder reads:
-// its views point into h.arena.
-func (h *h2conn) request(s *http2.Stream) *http1.Request {
-	r := &h.req
+// request fills st.req, the HTTP/1 form of s's request, whose views
+// point into st.arena: the method, the target, the authority as Host and
+// every header field, in order, for the plugins; a host field from
+// :authority when the client sent none, and "transfer-encoding: chunked"
+// for a body without a content-length, so that plugins reading the
+// headers as over HTTP/1 (CGI, FastCGI, proxy) know a body follows
+// (Request.Body is decoded either way).
+func (h *h2conn) request(s *http2.Stream, st *h2stream) *http1.Request {
+	r := &st.req
 	r.Reset()
-	n := len(s.Path) + len(s.Authority)
+	chunked := !s.RequestEnded() && s.ContentLength < 0
+	n := len(s.Method) + len(s.Path) + len(s.Authority) + len("hosttransfer-encodingchunked")
 	for _, f := range s.Header {
-		if conditionalField(f.Name) {
-			n += len(f.Value)
-		}
+		n += len(f.Name) + len(f.Value)
 	}
-	if cap(h.arena) < n {
-		h.arena = make([]byte, 0, n)
+	if cap(st.arena) < n {
+		st.arena = make([]byte, 0, n)
 	}
-	a := h.arena[:0]
+	a := st.arena[:0]
 	view := func(v string) []byte {
 		start := len(a)
 		a = append(a, v...)
 		return a[start:len(a):len(a)]
 	}
+	r.MethodName = view(s.Method)
 	r.Method = lookupMethod(s.Method)
 	r.Version = http1.Version11
 	r.KeepAlive = true
-	r.ContentLength = s.ContentLength
-	path, query, hasQuery := strings.Cut(s.Path, "?")
-	r.Path = view(path)
+	r.ContentLength, r.Chunked = s.ContentLength, chunked
+	r.Target = view(s.Path)
+	path, _, hasQuery := strings.Cut(s.Path, "?")
+	r.Path = r.Target[:len(path):len(path)]
 	if hasQuery {
-		r.Query = view(query)
+		r.Query = r.Target[len(path)+1:]
 	}
 	r.Host = view(s.Authority)
+	host := false
 	for _, f := range s.Header {
+		hd := http1.Header{Name: view(f.Name), Value: view(f.Value)}
+		r.Headers = append(r.Headers, hd)
 		if dst := conditionalDst(r, f.Name); dst != nil && *dst == nil {
-			*dst = view(f.Value)
+			*dst = hd.Value
 		}
+		host = host || f.Name == "host"
+	}
+	if !host && s.Authority != "" {
+		r.Headers = append(r.Headers, http1.Header{Name: view("host"), Value: r.Host})
+	}
+	if chunked {
+		r.Headers = append(r.Headers, http1.Header{Name: view("transfer-encoding"), Value: view("chunked")})
 	}
 	return r
-}
-
-// conditionalField reports whether a (lower-case) field name is one the
-// static handler reads.
-func conditionalField(name string) bool {
-	switch name {
-	case "if-none-match", "if-modified-since", "if-range", "range", "if-match", "if-unmodified-since":
-		return true
-	}
-	return false
 }
 
 // conditionalDst returns the field of r that holds the conditional or

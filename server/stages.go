@@ -245,6 +245,19 @@ func (rs *responder) listing(dst []byte, req *http1.Request, x *exchange, pp *pi
 	return rs.handlerAnswer(dst, req, x, err, rsp), err
 }
 
+// adoptHead takes the fields of a blocking handler's writer (wh) that
+// sent nothing, and its status when it asked for the standard response
+// (err nil), for handlerAnswer.
+func (x *exchange) adoptHead(wh *writerHead, err error) {
+	x.w.hdr.Reset()
+	for _, f := range wh.hdr.Fields() {
+		x.w.hdr.Add(f.Name, f.Value)
+	}
+	if err == nil {
+		x.w.status, x.w.wrote, x.w.standard = wh.status, true, true
+	}
+}
+
 // done runs stage 40 for x.r.
 func (x *exchange) done(pp *pipe, status int, bytes int64, err error) {
 	pp.p.Done(&x.r, stage.Outcome{Status: status, Bytes: bytes, Duration: time.Since(x.r.Start), Err: err})

@@ -81,11 +81,7 @@ func (w *streamWriter) write(p []byte) (int, error) {
 // Respond answers in one call; an empty contentType and a nil body ask
 // for the server's standard response.
 func (w *streamWriter) Respond(status int, contentType string, body []byte) error {
-	if !w.respond(status, contentType, body) {
-		return nil
-	}
-	_, err := w.Write(body)
-	return err
+	return w.respondWith(w, status, contentType, body)
 }
 
 // Flush sends the head if it is not out, then every body byte written.
@@ -351,10 +347,14 @@ func (b *bodyReader) drain() bool {
 	return errors.Is(b.err, io.EOF)
 }
 
-// status is the status a body error calls for (413, 400), or 0.
-func (b *bodyReader) status() int {
-	if b.err == nil || errors.Is(b.err, io.EOF) {
-		return 0
+// bodyError is a blocking handler's error err, given the status the
+// error that ended its request body (bodyErr) calls for (413, 400).
+func bodyError(bodyErr, err error) error {
+	if bodyErr == nil || errors.Is(bodyErr, io.EOF) || err == nil {
+		return err
 	}
-	return bodyStatus(b.err)
+	if s := bodyStatus(bodyErr); s != 0 {
+		return stage.Error(s, err)
+	}
+	return err
 }

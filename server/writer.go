@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"strconv"
 	"strings"
 
@@ -34,20 +35,22 @@ func (w *writerHead) WriteHeader(status int) {
 // Written reports whether WriteHeader was called.
 func (w *writerHead) Written() bool { return w.wrote }
 
-// respond is the first half of Respond: it reports whether the body
-// must be written (false once the status was set). An empty contentType
+// respondWith is Respond for the writer w (whose writerHead this is):
+// it sets Content-Type (when contentType is not ""), the status and
+// writes body, unless the status was set already. An empty contentType
 // with a nil body asks for the server's standard response.
-func (w *writerHead) respond(status int, contentType string, body []byte) bool {
-	if w.wrote {
-		return false
+func (wh *writerHead) respondWith(w io.Writer, status int, contentType string, body []byte) error {
+	if wh.wrote {
+		return nil
 	}
 	if contentType != "" {
-		w.hdr.Set("Content-Type", contentType)
+		wh.hdr.Set("Content-Type", contentType)
 	} else if body == nil {
-		w.standard = true
+		wh.standard = true
 	}
-	w.WriteHeader(status)
-	return true
+	wh.WriteHeader(status)
+	_, err := w.Write(body)
+	return err
 }
 
 // memWriter is the in-memory [stage.ResponseWriter] of stage-20 filters
@@ -75,11 +78,7 @@ func (w *memWriter) Write(p []byte) (int, error) {
 // Respond answers in one call; an empty contentType with a nil body asks
 // for the server's standard response.
 func (w *memWriter) Respond(status int, contentType string, body []byte) error {
-	if !w.respond(status, contentType, body) {
-		return nil
-	}
-	_, err := w.Write(body)
-	return err
+	return w.respondWith(w, status, contentType, body)
 }
 
 var _ stage.ResponseWriter = (*memWriter)(nil)

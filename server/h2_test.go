@@ -66,55 +66,63 @@ func (ts *testServer) certPool(t *testing.T) *x509.CertPool {
 	return p
 }
 
-func TestH2Static(t *testing.T) {
-	t.Parallel()
+// forH2Modes runs f as a parallel subtest per mode of h2Modes, with a
+// server started by startH2 after mutate (base is its URL prefix).
+func forH2Modes(t *testing.T, mutate func(*config.Config), f func(t *testing.T, ts *testServer, c *http.Client, base string)) {
 	for _, mode := range h2Modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			_, c, base := startH2(t, mode, nil)
-			resp, body := get(t, c, "GET", base+"/hello.txt")
-			if resp.ProtoMajor != 2 || resp.StatusCode != 200 || body != testFiles["hello.txt"] {
-				t.Fatalf("GET /hello.txt: %s %d %q", resp.Proto, resp.StatusCode, body)
-			}
-			if resp.Header.Get("Server") != "gibbon/0.1" || resp.Header.Get("Date") == "" || resp.Header.Get("Connection") != "" {
-				t.Errorf("headers %v", resp.Header)
-			}
-			etag := resp.Header.Get("ETag")
-			tests := []struct {
-				method, path string
-				hdr          []string
-				status       int
-				body         string
-				header       string // "Name: value" expected
-			}{
-				{"HEAD", "/hello.txt", nil, 200, "", "Content-Length: 13"},
-				{"GET", "/digits.txt", []string{"Range", "bytes=2-4"}, 206, "234", "Content-Range: bytes 2-4/10"},
-				{"GET", "/digits.txt", []string{"Range", "bytes=0-0,8-"}, 206, "", "Content-Type: multipart/byteranges"},
-				{"GET", "/digits.txt", []string{"Range", "bytes=20-"}, 416, "", "Content-Range: bytes */10"},
-				{"GET", "/hello.txt", []string{"If-None-Match", etag}, 304, "", "ETag: " + etag},
-				{"GET", "/hello.txt", []string{"If-Match", `"nope"`}, 412, "", ""},
-				{"GET", "/missing", nil, 404, testFiles["errors/404.html"], ""},
-				{"GET", "/dir", nil, 301, "", "Location: /dir/"},
-				{"GET", "/dir?x=1", nil, 301, "", "Location: /dir/?x=1"},
-				{"GET", "/a/b", []string{"Host", "old.test"}, 301, "", "Location: http://new.test/a/b"},
-				{"DELETE", "/hello.txt", nil, 405, "", "Allow: GET, HEAD, OPTIONS"},
-				{"GET", "/big.bin", nil, 200, string(bigContent()), ""},
-				{"POST", "/hello.txt", []string{"Content-Type", "text/plain"}, 405, "", ""},
-			}
-			for _, tc := range tests {
-				resp, body := get(t, c, tc.method, base+tc.path, tc.hdr...)
-				if resp.StatusCode != tc.status {
-					t.Errorf("%s %s %v: status %d, want %d", tc.method, tc.path, tc.hdr, resp.StatusCode, tc.status)
-				}
-				if tc.body != "" && body != tc.body {
-					t.Errorf("%s %s: body %q, want %q", tc.method, tc.path, clip(body), clip(tc.body))
-				}
-				if name, value, ok := strings.Cut(tc.header, ": "); ok && !strings.HasPrefix(resp.Header.Get(name), value) {
-					t.Errorf("%s %s: %s = %q, want %q", tc.method, tc.path, name, resp.Header.Get(name), value)
-				}
-			}
+			ts, c, base := startH2(t, mode, mutate)
+			f(t, ts, c, base)
 		})
 	}
+}
+
+func TestH2Static(t *testing.T) {
+	t.Parallel()
+	forH2Modes(t, nil, func(t *testing.T, _ *testServer, c *http.Client, base string) {
+		resp, body := get(t, c, "GET", base+"/hello.txt")
+		if resp.ProtoMajor != 2 || resp.StatusCode != 200 || body != testFiles["hello.txt"] {
+			t.Fatalf("GET /hello.txt: %s %d %q", resp.Proto, resp.StatusCode, body)
+		}
+		if resp.Header.Get("Server") != "gibbon/0.1" || resp.Header.Get("Date") == "" || resp.Header.Get("Connection") != "" {
+			t.Errorf("headers %v", resp.Header)
+		}
+		etag := resp.Header.Get("ETag")
+		tests := []struct {
+			method, path string
+			hdr          []string
+			status       int
+			body         string
+			header       string // "Name: value" expected
+		}{
+			{"HEAD", "/hello.txt", nil, 200, "", "Content-Length: 13"},
+			{"GET", "/digits.txt", []string{"Range", "bytes=2-4"}, 206, "234", "Content-Range: bytes 2-4/10"},
+			{"GET", "/digits.txt", []string{"Range", "bytes=0-0,8-"}, 206, "", "Content-Type: multipart/byteranges"},
+			{"GET", "/digits.txt", []string{"Range", "bytes=20-"}, 416, "", "Content-Range: bytes */10"},
+			{"GET", "/hello.txt", []string{"If-None-Match", etag}, 304, "", "ETag: " + etag},
+			{"GET", "/hello.txt", []string{"If-Match", `"nope"`}, 412, "", ""},
+			{"GET", "/missing", nil, 404, testFiles["errors/404.html"], ""},
+			{"GET", "/dir", nil, 301, "", "Location: /dir/"},
+			{"GET", "/dir?x=1", nil, 301, "", "Location: /dir/?x=1"},
+			{"GET", "/a/b", []string{"Host", "old.test"}, 301, "", "Location: http://new.test/a/b"},
+			{"DELETE", "/hello.txt", nil, 405, "", "Allow: GET, HEAD, OPTIONS"},
+			{"GET", "/big.bin", nil, 200, string(bigContent()), ""},
+			{"POST", "/hello.txt", []string{"Content-Type", "text/plain"}, 405, "", ""},
+		}
+		for _, tc := range tests {
+			resp, body := get(t, c, tc.method, base+tc.path, tc.hdr...)
+			if resp.StatusCode != tc.status {
+				t.Errorf("%s %s %v: status %d, want %d", tc.method, tc.path, tc.hdr, resp.StatusCode, tc.status)
+			}
+			if tc.body != "" && body != tc.body {
+				t.Errorf("%s %s: body %q, want %q", tc.method, tc.path, clip(body), clip(tc.body))
+			}
+			if name, value, ok := strings.Cut(tc.header, ": "); ok && !strings.HasPrefix(resp.Header.Get(name), value) {
+				t.Errorf("%s %s: %s = %q, want %q", tc.method, tc.path, name, resp.Header.Get(name), value)
+			}
+		}
+	})
 }
 
 func clip(s string) string {
@@ -221,23 +229,39 @@ func (h *h2Client) readData(id uint32, n int) (int, bool) {
 	return got, false
 }
 
-// Shutdown sends GOAWAY and lets a stream blocked by flow control finish.
-func TestH2GracefulShutdown(t *testing.T) {
-	t.Parallel()
-	ts, _, _ := startH2(t, "h2c", nil)
+// blockedStream starts an h2c server after mutate and a raw client whose
+// stream 1 GETs path and has read the first 65535 octets of the body, the
+// whole initial window.
+func blockedStream(t *testing.T, mutate func(*config.Config), path string) (*testServer, *h2Client) {
+	t.Helper()
+	ts, _, _ := startH2(t, "h2c", mutate)
 	h := dialH2(t, ts.addr, true)
-	h.get(1, "/big.bin")
+	h.get(1, path)
 	if n, _ := h.readData(1, 65535); n != 65535 {
 		t.Fatalf("got %d octets before the window closed", n)
 	}
+	return ts, h
+}
+
+// readRest opens the windows for stream 1, whose body is size octets,
+// and reads the rest of it after the first 65535, up to END_STREAM.
+func (h *h2Client) readRest(size int) {
+	h.t.Helper()
+	h.fr.WriteWindowUpdate(0, uint32(size))
+	h.fr.WriteWindowUpdate(1, uint32(size))
+	if n, end := h.readData(1, size); n != size-65535 || !end {
+		h.t.Fatalf("after opening the window: %d octets, end %v; want %d and the end", n, end, size-65535)
+	}
+}
+
+// Shutdown sends GOAWAY and lets a stream blocked by flow control finish.
+func TestH2GracefulShutdown(t *testing.T) {
+	t.Parallel()
+	ts, h := blockedStream(t, nil, "/big.bin")
 	done := make(chan error, 1)
 	go func() { done <- ts.Shutdown(context.Background()) }()
 	h.until("GOAWAY", func(f http2.Frame) bool { _, ok := f.(*http2.GoAwayFrame); return ok })
-	h.fr.WriteWindowUpdate(0, bigSize)
-	h.fr.WriteWindowUpdate(1, bigSize)
-	if n, end := h.readData(1, bigSize); n != bigSize-65535 || !end {
-		t.Fatalf("after GOAWAY: %d octets, end %v; want %d and the end", n, end, bigSize-65535)
-	}
+	h.readRest(bigSize)
 	select {
 	case err := <-done:
 		if err != nil {

@@ -136,19 +136,25 @@ func TestH2Spec(t *testing.T) {
 	for _, mode := range []string{"tls h2", "h2c"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			s := startTLSSite(t, mode)
-			args := []string{"-S", "-o", "5", "-h", "127.0.0.1", "-p", s.addr[strings.LastIndexByte(s.addr, ':')+1:]}
-			if mode != "h2c" {
-				args = append(args, "-t", "-k")
-			}
-			out, err := exec.Command(bin, args...).CombinedOutput()
-			m := regexp.MustCompile(`(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed`).FindSubmatch(out)
-			if m == nil || string(m[4]) != "0" || err != nil {
-				t.Fatalf("h2spec %s: %v\n%s", mode, err, out)
-			}
-			t.Logf("h2spec %s: %s", mode, m[0])
+			runH2Spec(t, bin, startTLSSite(t, mode).addr, mode != "h2c")
 		})
 	}
+}
+
+// runH2Spec runs h2spec (bin), strict cases included, against a server
+// on addr, over TLS or h2c: every case must pass.
+func runH2Spec(t *testing.T, bin, addr string, tls bool) {
+	t.Helper()
+	args := []string{"-S", "-o", "5", "-h", "127.0.0.1", "-p", addr[strings.LastIndexByte(addr, ':')+1:]}
+	if tls {
+		args = append(args, "-t", "-k")
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	m := regexp.MustCompile(`(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed`).FindSubmatch(out)
+	if m == nil || string(m[4]) != "0" || err != nil {
+		t.Fatalf("h2spec (tls %v): %v\n%s", tls, err, out)
+	}
+	t.Logf("h2spec (tls %v): %s", tls, m[0])
 }
 
 // Go's HTTP/2 client gets every static feature over h2 (TLS) and h2c.

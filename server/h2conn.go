@@ -430,15 +430,17 @@ func (h *h2conn) pump(id uint32, st *h2stream) {
 			}
 		}
 		end := last && st.off+int64(len(p)) == g.size()
+		st.sent += int64(len(p)) // before: the stream may end, and stage 40 run, inside WriteData
 		n, err := h.sc.WriteData(id, p, end)
 		if err != nil {
+			st.sent -= int64(len(p))
 			return
 		}
-		st.sent += int64(n)
 		if end && n == len(p) {
 			h.resetUnread(id) // st may already be recycled by OnClose
 			return
 		}
+		st.sent -= int64(len(p) - n)
 		st.off += int64(n)
 		if n < len(p) {
 			return // blocked: OnWritable resumes

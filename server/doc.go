@@ -65,7 +65,9 @@
 //     request converted to an http1.Request); the HTTP/1 head it writes is
 //     re-encoded as HTTP/2 header fields, and the body (memory, including
 //     files the shared cache keeps in memory, and file parts read with
-//     pread) goes out as DATA frames within the windows.
+//     pread) goes out as DATA frames within the windows. Blocking
+//     handlers run on their own goroutines and hand their writes to the
+//     driver (h2handler.go).
 //
 // # Plugins
 //
@@ -108,8 +110,21 @@
 //     stage.ErrRefused. A handed-off connection gets it from the goroutine
 //     driver only; a hijacked one when its handler returns.
 //
-// HTTP/2 streams (h2conn.go) do not run stages 20 to 40 yet; their
-// connection runs 10 and 50. InitWorker runs for every worker before
+// Over HTTP/2 (h2conn.go, h2stage.go, h2handler.go) the connection runs
+// 10 and 50 and each stream 20 to 40, on the connection's driver
+// goroutine: stage 20 when the stream's header block is complete (its
+// request in HTTP/1 form, Proto HTTP/2.0, with a host field from
+// :authority and, for a body of unknown length, a transfer-encoding
+// field, so that plugins see what they see over HTTP/1); Handled answers
+// the stream; Close resets it with RST_STREAM(CANCEL), leaving the other
+// streams alone. Stage 30 inline answers into the stream's memWriter; a
+// blocking handler runs on a goroutine of its own per stream, with an
+// h2Writer that queues its writes to the driver and waits while the
+// flow-control windows are closed (a Flusher, not a Hijacker),
+// Request.Body fed from the stream's DATA (credit returned as it is
+// read) and a context cancelled on RST_STREAM, connection close or
+// shutdown. Stage 40 runs when the stream has closed and its handler
+// returned, with the body bytes sent. InitWorker runs for every worker before
 // Serve starts the loops (goroutine-driver connections report worker 0); Shutdown runs Cleanup after the last
 // connection. MaxRequestSize bounds every request, whatever handles it
 // (as Monkey's MaxRequestSize and nginx's client_max_body_size do): a

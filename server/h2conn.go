@@ -257,9 +257,15 @@ func (h *h2conn) OnRequest(s *http2.Stream) {
 	default:
 		st.waiting = true
 		h.waiting++
-		if strings.EqualFold(s.HeaderValue("expect"), "100-continue") {
-			h.sc.WriteHeaders(s.ID, 100, nil, false)
-		}
+		h.expectContinue(s.ID)
+	}
+}
+
+// expectContinue sends "100 Continue" on stream id when its request
+// waits for it before sending its body.
+func (h *h2conn) expectContinue(id uint32) {
+	if s := h.sc.Stream(id); s != nil && strings.EqualFold(s.HeaderValue("expect"), "100-continue") {
+		h.sc.WriteHeaders(id, 100, nil, false)
 	}
 }
 

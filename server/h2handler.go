@@ -86,7 +86,9 @@ func (h *h2conn) startHandler(st *h2stream, rule *stage.Rule, ended bool) {
 	bh := &h2handler{h: h, st: st, id: st.id, reply: make(chan error, 1), ready: make(chan struct{}, 1)}
 	bh.w.bh = bh
 	if ended {
-		bh.inErr = io.EOF
+		bh.inErr, bh.discard = io.EOF, true // a body still arriving (after a redirect) is dropped
+	} else {
+		h.expectContinue(st.id)
 	}
 	bh.ctx, bh.cancel = context.WithCancel(h.c.srv.baseCtx)
 	r := &st.x.r

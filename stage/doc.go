@@ -39,9 +39,10 @@
 // needs such work hands it to its own goroutine, as the logger plugin does.
 // A content handler declares with Blocking whether it may block; the server
 // moves a connection whose request routes to a blocking handler off the
-// loop first. Hooks of one connection are never called concurrently, but
-// hooks of different connections are: a plugin's hook methods must be safe
-// for concurrent use.
+// loop first. Hooks of one HTTP/1 connection are never called
+// concurrently, but hooks of the streams of one HTTP/2 connection and of
+// different connections are: a plugin's hook methods must be safe for
+// concurrent use.
 //
 // # What it is not
 //

@@ -30,8 +30,8 @@ type Flusher interface {
 // the new protocol right behind the request): the handler consumes them
 // before reading conn. Any deadline on conn is cleared. Hijack fails (and
 // the connection stays the server's) when the response was already written
-// or the connection cannot be handed over (HTTP/2, a handler on the event
-// loop). Stage 40 still runs for the request; the server reports it with
+// or the connection cannot be handed over (a handler on the event loop);
+// the writer of an HTTP/2 stream does not implement Hijacker at all. Stage 40 still runs for the request; the server reports it with
 // status 101.
 type Hijacker interface {
 	Hijack() (conn net.Conn, buffered []byte, err error)

@@ -52,7 +52,7 @@ type Server struct {
 	KeepAlive           bool          // KeepAlive: persistent connections allowed
 	KeepAliveTimeout    time.Duration // KeepAliveTimeout, whole seconds in the file; > 0
 	MaxKeepAliveRequest int           // MaxKeepAliveRequest: requests per connection; > 0
-	MaxRequestSize      int64         // MaxRequestSize: bytes (the file value is KiB); > 0
+	MaxRequestSize      int64         // MaxRequestSize: bytes (the file value is KiB); > 0; head plus body
 	IndexFiles          []string      // Indexfile: names tried in order for a directory
 	HideVersion         bool          // HideVersion: Server header without the version
 	Resume              bool          // Resume: range requests allowed
@@ -202,7 +202,11 @@ var serverKeys = []serverKey{
 	countKey("MaxKeepAliveRequest", "integer > 0", "Requests served on one connection before it is closed.", 1, maxInt32,
 		func(s *Server) *int { return &s.MaxKeepAliveRequest }),
 	{name: "MaxRequestSize", typ: "integer > 0", unit: "KiB",
-		doc: "Largest request head accepted; `Server.MaxRequestSize` holds it in bytes.",
+		doc: "Largest request, head plus body, whatever handles it (Monkey's MaxRequestSize, nginx's `client_max_body_size`): " +
+			"a longer `Content-Length` gets 413 before the body is read, a chunked body that outgrows it ends with 413. " +
+			"It applies to requests for the cgi, fastcgi and proxy plugins too, so a site that takes uploads or proxies large bodies must raise it " +
+			"(for example `MaxRequestSize 2097152` for 2 GiB; the proxy streams them in constant memory). " +
+			"The head alone is limited to min(MaxRequestSize, 32 KiB). `Server.MaxRequestSize` holds it in bytes.",
 		set: func(s *Server, v string) (string, error) {
 			n, err := parseCount(v, 1<<40)
 			if err == nil && n == 0 {

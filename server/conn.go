@@ -368,7 +368,7 @@ func (c *conn) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(c.srv.set.timeout))
+	c.nc.SetWriteDeadline(c.writeDeadline())
 	_, err := c.nc.Write(c.out)
 	if cap(c.out) > maxOutKeep {
 		c.out = nil

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -24,12 +23,7 @@ type connStages struct {
 	head     []byte // a request head copied out of buf while its body is read
 	watching bool
 	watch    clientWatch
-	// watchMu guards watching and watchLater: the body may end (and the
-	// watch start) on another goroutine than the handler's.
-	watchMu sync.Mutex
-	// watchLater cancels the running handler's context; set while its
-	// request body is still unread, the watch starts when the body ends.
-	watchLater context.CancelFunc
+	rctx     reqContext // a blocking handler's Request.Context
 	// outMu guards c.out while a blocking handler runs: Request.Body may
 	// be read from another goroutine than the one writing the response.
 	outMu sync.Mutex
@@ -99,6 +93,7 @@ func (c *conn) parseFailedStages() {
 // the core, then 40. It reports whether the connection stays open.
 func (c *conn) handleStaged(headLen int) bool {
 	pp, x := &c.srv.pp, c.x
+	c.sw.readDL, c.sw.writeDL = time.Time{}, time.Time{} // a handler's deadlines end with its request
 	plan := c.srv.set.planBody(&c.req, headLen)
 	if plan.action == bodyDiscard && !c.bodyBuffered(headLen) {
 		headLen = c.detachHead(headLen)
@@ -267,6 +262,9 @@ func (c *conn) serveBlocking(rule *stage.Rule, headLen int, plan bodyPlan) bool 
 // followable reports whether err may be an internal redirect to follow
 // (nothing was written).
 func (c *conn) followable(err error) bool {
+	if err == nil {
+		return false
+	}
 	var ir *stage.InternalRedirect
 	return errors.As(err, &ir) && !c.sw.wrote
 }
@@ -274,18 +272,10 @@ func (c *conn) followable(err error) bool {
 // runBlocking runs one blocking handler with a fresh streamWriter and a
 // context cancelled when the client goes away or the server stops.
 func (c *conn) runBlocking(rule *stage.Rule) error {
-	ctx, cancel := context.WithCancel(c.srv.baseCtx)
-	defer cancel()
-	c.x.r.SetContext(ctx)
+	c.rctx.begin(c, c.br.err != nil && c.start == c.end)
+	defer c.rctx.end()
+	c.x.r.SetContext(&c.rctx)
 	c.sw.reset(c)
-	c.watchMu.Lock()
-	if c.br.err != nil && c.start == c.end {
-		c.startWatch(cancel)
-	} else if c.br.err == nil {
-		c.watchLater = cancel
-	}
-	c.watchMu.Unlock()
-	defer c.stopWatch()
 	return rule.Serve(&c.sw, &c.x.r)
 }
 
@@ -321,7 +311,7 @@ func (c *conn) endBlocking(err error) bool {
 // startWatch notices, while a handler runs, a client that closes its
 // side: a background read cancels the request's context on EOF or error.
 // A byte that arrives (a pipelined request) is kept.
-func (c *conn) startWatch(cancel context.CancelFunc) {
+func (c *conn) startWatch(cancel func()) {
 	w := &c.watch
 	c.watching, w.n = true, 0
 	w.stopped.Store(false)
@@ -337,23 +327,18 @@ func (c *conn) startWatch(cancel context.CancelFunc) {
 	}()
 }
 
-// watchAfterBody starts the watch once a handler has read the whole
-// request body, unless a pipelined request follows it: a client that
-// sends a body and then goes away is noticed as one without a body is.
+// watchAfterBody lets the request context watch the client once a
+// handler has read the whole request body, unless a pipelined request
+// follows it: a client that sends a body and then goes away is noticed as
+// one without a body is. It may run on another goroutine than the
+// handler's (a CGI stdin feeder), and after the handler (the drain).
 func (c *conn) watchAfterBody() {
-	c.watchMu.Lock()
-	defer c.watchMu.Unlock()
-	if c.watchLater != nil && !c.watching && c.start == c.end {
-		c.startWatch(c.watchLater)
-	}
-	c.watchLater = nil
+	c.rctx.bodyEnded(c.start == c.end)
 }
 
-// stopWatch ends the background read and keeps what it got.
+// stopWatch ends the background read and keeps what it got (see
+// reqContext.stopWatch, which calls it).
 func (c *conn) stopWatch() {
-	c.watchMu.Lock()
-	defer c.watchMu.Unlock()
-	c.watchLater = nil
 	if !c.watching {
 		return
 	}

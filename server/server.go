@@ -56,6 +56,20 @@ type Options struct {
 	// Balancing, when not "", overrides the config's Balancing
 	// ("reuseport" or "fair") for the epoll driver: Monkey's -B is "fair".
 	Balancing string
+	// Router, when not nil, is a programmatic stage-30 handler source
+	// (library mode): it is consulted for every request before the host's
+	// [HANDLERS] rules.
+	Router Router
+}
+
+// Router chooses a content handler for a request before the [HANDLERS]
+// rules do. Route returns nil to leave the request to the rules and the
+// core. It is called on an event loop (for the loop to decide whether to
+// hand the connection off) and again on the connection's goroutine, so it
+// must be cheap, must not block, must answer the same for the same
+// request and must be safe for concurrent use. r must not be kept.
+type Router interface {
+	Route(r *stage.Request) *stage.Rule
 }
 
 // Server serves the static sites of one config over HTTP/1.x, on the
@@ -190,7 +204,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		s.cancelBase()
 		return nil, fmt.Errorf("server: plugins: %w", err)
 	}
-	s.pp = newPipe(p, vt)
+	s.pp = newPipe(p, vt, opts.Router)
 	return s, nil
 }
 

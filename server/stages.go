@@ -32,20 +32,32 @@ type pipe struct {
 	closers         bool
 	lister          bool // the core asks for a listing before a directory's 403
 	hosts           map[*vhost.VHost]*stage.VHost
+	router          Router // consulted before the [HANDLERS] rules; may be nil
 }
 
-func newPipe(p *stage.Pipeline, vt *vhost.Table) pipe {
-	pp := pipe{p: p, hosts: make(map[*vhost.VHost]*stage.VHost)}
+func newPipe(p *stage.Pipeline, vt *vhost.Table, router Router) pipe {
+	pp := pipe{p: p, hosts: make(map[*vhost.VHost]*stage.VHost), router: router}
 	for i, h := range p.Hosts() {
 		pp.hosts[vt.Hosts()[i]] = h.VHost
 	}
 	pp.accept = p.Has(stage.StageAccept)
 	pp.filters = p.Has(stage.StageRequest)
 	pp.closers = p.Has(stage.StageClose)
-	pp.requests = pp.filters || p.Has(stage.StageHandle) || p.Has(stage.StageDone)
+	pp.requests = pp.filters || p.Has(stage.StageHandle) || p.Has(stage.StageDone) || router != nil
 	pp.conns = pp.requests || pp.accept || pp.closers
 	pp.lister = p.Has(stage.StageHandle)
 	return pp
+}
+
+// route returns the rule serving r: the Router's, else the first
+// matching [HANDLERS] rule, else nil.
+func (pp *pipe) route(r *stage.Request) *stage.Rule {
+	if pp.router != nil {
+		if rule := pp.router.Route(r); rule != nil {
+			return rule
+		}
+	}
+	return pp.p.Route(r)
 }
 
 // closeReason maps why a driver closed a connection to the error stage-50
@@ -143,7 +155,7 @@ func (x *exchange) applyRewrite(req *http1.Request) {
 // serves it (core). Internal redirects are followed here.
 func (x *exchange) route(pp *pipe, req *http1.Request) (blocking *stage.Rule, core bool, err error) {
 	for hops := 0; ; hops++ {
-		rule := pp.p.Route(&x.r)
+		rule := pp.route(&x.r)
 		if rule == nil {
 			rule = x.routeIndex(pp)
 		}

@@ -48,12 +48,53 @@ type streamWriter struct {
 	hold     []byte
 	bytes    int64 // body bytes sent
 	err      error // sticky write error
+	trailer  stage.Header
+	// readDL and writeDL are the handler's deadlines (Deadliner); zero
+	// means the server's Timeout.
+	readDL, writeDL time.Time
 }
 
 func (w *streamWriter) reset(c *conn) {
 	w.hdr.Reset()
+	w.trailer.Reset()
 	hold := w.hold[:0]
-	*w = streamWriter{c: c, writerHead: writerHead{hdr: w.hdr}, hold: hold}
+	*w = streamWriter{c: c, writerHead: writerHead{hdr: w.hdr}, trailer: w.trailer, hold: hold}
+}
+
+// Trailer returns the trailer fields (see [stage.Trailers]).
+func (w *streamWriter) Trailer() *stage.Header { return &w.trailer }
+
+// SetReadDeadline sets the deadline of the body reads (see
+// [stage.Deadliner]).
+func (w *streamWriter) SetReadDeadline(t time.Time) error {
+	w.readDL = t
+	return w.c.nc.SetReadDeadline(w.c.readDeadline())
+}
+
+// SetWriteDeadline sets the deadline of the response writes.
+func (w *streamWriter) SetWriteDeadline(t time.Time) error {
+	w.c.outMu.Lock()
+	defer w.c.outMu.Unlock()
+	w.writeDL = t
+	return w.c.nc.SetWriteDeadline(w.c.writeDeadline())
+}
+
+// readDeadline is the deadline of the next body read: the handler's, else
+// Timeout from now.
+func (c *conn) readDeadline() time.Time {
+	if !c.sw.readDL.IsZero() {
+		return c.sw.readDL
+	}
+	return time.Now().Add(c.srv.set.timeout)
+}
+
+// writeDeadline is the deadline of the next write: the handler's, else
+// Timeout from now.
+func (c *conn) writeDeadline() time.Time {
+	if !c.sw.writeDL.IsZero() {
+		return c.sw.writeDL
+	}
+	return time.Now().Add(c.srv.set.timeout)
 }
 
 // Write holds or sends body bytes.
@@ -116,7 +157,7 @@ func (w *streamWriter) Hijack() (net.Conn, []byte, error) {
 		return nil, nil, errHijackWritten
 	}
 	c := w.c
-	c.stopWatch()
+	c.rctx.stopWatch()
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
 	if err := c.flush(); err != nil {
@@ -154,9 +195,15 @@ func (rs *responder) streamHead(dst []byte, req *http1.Request, wh *writerHead, 
 	switch {
 	case bodyless(wh.status):
 	case req.Method == http1.MethodHead:
+		if declared < 0 && known {
+			declared = held // what a GET would send
+		}
 		if declared >= 0 {
 			dst = http1.AppendHeaderInt(dst, "Content-Length", declared)
 		}
+	case declared < 0 && req.Version == http1.Version11 && wh.hdr.Get("Trailer") != "":
+		frame = frameChunked // trailers need chunks
+		dst = http1.AppendHeaderString(dst, "Transfer-Encoding", "chunked")
 	case declared >= 0 || known:
 		if declared < 0 {
 			declared = held
@@ -220,7 +267,9 @@ func (w *streamWriter) finish() bool {
 	}
 	switch w.frame {
 	case frameChunked:
-		c.out = append(c.out, "0\r\n\r\n"...)
+		c.out = append(c.out, "0\r\n"...)
+		c.out = appendFields(c.out, &w.trailer, "Trailer")
+		c.out = append(c.out, "\r\n"...)
 	case frameLength:
 		if w.remain > 0 {
 			c.rsp.close = true
@@ -233,6 +282,8 @@ var (
 	_ stage.ResponseWriter = (*streamWriter)(nil)
 	_ stage.Flusher        = (*streamWriter)(nil)
 	_ stage.Hijacker       = (*streamWriter)(nil)
+	_ stage.Trailers       = (*streamWriter)(nil)
+	_ stage.Deadliner      = (*streamWriter)(nil)
 )
 
 // bodyReader is a blocking handler's Request.Body on the goroutine
@@ -284,7 +335,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			return n, b.err
 		}
 		c := b.c
-		c.nc.SetReadDeadline(time.Now().Add(c.srv.set.timeout))
+		c.nc.SetReadDeadline(c.readDeadline())
 		if err := c.fill(); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, errHeadTooLarge) {
 				err = io.ErrUnexpectedEOF

@@ -86,6 +86,9 @@ func (r *Rule) Serve(w ResponseWriter, req *Request) error {
 }
 
 func named(plugin string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var he *HandlerError
 	if errors.As(err, &he) && he.Plugin == "" {
 		he.Plugin = plugin

@@ -3,6 +3,7 @@ package stage
 import (
 	"context"
 	"net"
+	"time"
 )
 
 // Flusher is implemented by a [ResponseWriter] that can send what was
@@ -58,4 +59,26 @@ func (r *Request) SetContext(ctx context.Context) {
 		panic("stage: SetContext with a nil context")
 	}
 	r.ctx = ctx
+}
+
+// Trailers is implemented by a [ResponseWriter] that can send trailer
+// fields after the body. Trailer returns the list; the fields it holds
+// when the handler returns go out after the last chunk. A response whose
+// header announces trailers ("Trailer: X-Checksum") and sets no
+// Content-Length is sent chunked to an HTTP/1.1 client even when the whole
+// body is known; an HTTP/1.0 client and a Content-Length response get no
+// trailers. A handler finds it with a type assertion on w.
+type Trailers interface {
+	Trailer() *Header
+}
+
+// Deadliner is implemented by a [ResponseWriter] of a blocking handler on
+// a connection the handler may set deadlines on (net/http's
+// ResponseController): SetReadDeadline bounds the reads of Request.Body,
+// SetWriteDeadline the writes of the response, each replacing the server's
+// Timeout until the request ends; the zero time restores the server's
+// timeout.
+type Deadliner interface {
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
 }

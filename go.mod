@@ -8,4 +8,7 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require golang.org/x/text v0.44.0 // indirect
+require (
+	github.com/coder/websocket v1.8.15 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)

@@ -1,0 +1,130 @@
+package gibbon
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gibbon/config"
+)
+
+// Config configures a [Server]. The zero value is valid: it listens on
+// :2001 (config.DefaultListen) with one worker per CPU, serves no files
+// (a request no handler takes is answered 404), loads no plugin, logs
+// nothing and keeps Monkey's defaults for timeouts and limits
+// (config.DefaultServer). Each field below overrides the Model when it is
+// set.
+type Config struct {
+	// Listen are the addresses to listen on, as net.Listen takes them
+	// (":8080", "127.0.0.1:0" for a free port), each optionally followed by
+	// the flags of the config file's Listen key: ":8443 tls h2",
+	// ":8080 h2c". Empty means the Model's, else ":2001".
+	Listen []string
+	// Workers is the number of epoll worker loops; 0 means the Model's,
+	// else one per CPU.
+	Workers int
+	// DocumentRoot is the directory the default virtual host serves for
+	// the requests no handler takes; "" means the Model's, else none.
+	// [Server.Static] with the prefix "/" sets it too.
+	DocumentRoot string
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Version follows "gibbon/" in the Server header; "" sends "gibbon".
+	Version string
+	// Grace bounds Shutdown when its context has no deadline; 0 means ten
+	// seconds.
+	Grace time.Duration
+	// Model is the whole configuration model, as the config files build it
+	// ([LoadConfig], config.Load): virtual hosts with their names and
+	// document roots, TLS certificates, plugins.load, [HANDLERS] rules,
+	// limits and timeouts. nil means config.Default. The plugins it names
+	// must be registered by importing their packages (gibbon/plugins/all
+	// for the standard set). New copies what it changes; the caller keeps
+	// the Model.
+	Model *config.Config
+}
+
+// LoadConfig reads the config directory dir (gibbon.conf, sites/,
+// plugins.load, gibbon.mime: see docs/CONFIG.md) into a Config whose
+// Model is the loaded configuration. Errors name file and line.
+func LoadConfig(dir string) (Config, error) {
+	m, err := config.Load(dir, "")
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{Model: m}, nil
+}
+
+// model returns the configuration New serves: a copy of c.Model (or the
+// default) with c's fields applied. emptyRoot is set when the default
+// host has no document root: the caller gives it an empty directory.
+func (c *Config) model() (m *config.Config, emptyRoot bool, err error) {
+	if c.Model != nil {
+		cp := *c.Model
+		cp.Hosts = append([]config.Host(nil), c.Model.Hosts...)
+		m = &cp
+	} else {
+		m = config.Default("")
+	}
+	if len(c.Listen) > 0 {
+		m.Server.Listen = nil
+		for _, s := range c.Listen {
+			l, err := parseListen(s)
+			if err != nil {
+				return nil, false, err
+			}
+			m.Server.Listen = append(m.Server.Listen, l)
+		}
+	}
+	if c.Workers > 0 {
+		m.Server.Workers = c.Workers
+	}
+	if len(m.Hosts) == 0 {
+		m.Hosts = []config.Host{{ErrorPages: map[int]string{}}}
+	}
+	if c.DocumentRoot != "" {
+		abs, err := filepath.Abs(c.DocumentRoot)
+		if err != nil {
+			return nil, false, err
+		}
+		m.Hosts[0].DocumentRoot = abs
+	}
+	return m, m.Hosts[0].DocumentRoot == "", nil
+}
+
+// parseListen reads "addr [flag…]" as the Listen key does.
+func parseListen(s string) (config.Listen, error) {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return config.Listen{}, errors.New("gibbon: empty Listen address")
+	}
+	l := config.Listen{Addr: f[0]}
+	for _, flag := range f[1:] {
+		switch flag = strings.ToLower(flag); flag {
+		case "tls", "h2", "h2c":
+			l.Flags = append(l.Flags, flag)
+		default:
+			return config.Listen{}, fmt.Errorf("gibbon: Listen %q: unknown flag %q (want tls, h2 or h2c)", s, flag)
+		}
+	}
+	if l.Has("h2") && !l.Has("tls") || l.Has("h2c") && l.Has("tls") {
+		return config.Listen{}, fmt.Errorf("gibbon: Listen %q: h2 needs tls, h2c excludes it", s)
+	}
+	return l, nil
+}
+
+// checkDir reports an error unless dir is a directory.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("gibbon: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("gibbon: %s is not a directory", dir)
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package gibbon_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"gibbon"
+)
+
+// start runs srv on 127.0.0.1:0 until the test ends and returns its base
+// URL.
+func start(t testing.TB, srv *gibbon.Server) string {
+	t.Helper()
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return "http://" + srv.Addr().String()
+}
+
+func newServer(t testing.TB, cfg gibbon.Config) *gibbon.Server {
+	t.Helper()
+	if cfg.Listen == nil {
+		cfg.Listen = []string{"127.0.0.1:0"}
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 1
+	}
+	srv, err := gibbon.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+func get(t testing.TB, c *http.Client, method, url string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func TestNativeHandlers(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleFunc("/hello", func(c *gibbon.Ctx) { c.String(200, "hello, world\n") })
+	srv.HandleFunc("GET /users/{id}/files/{path...}", func(c *gibbon.Ctx) {
+		c.JSON(200, map[string]string{"id": c.Param("id"), "path": c.Param("path"), "q": c.QueryValue("q")})
+	})
+	srv.HandleFunc("/stream", func(c *gibbon.Ctx) {
+		for i := range 3 {
+			c.WriteString(strings.Repeat("x", i+1))
+			c.Flush()
+		}
+	})
+	url := start(t, srv)
+	c := &http.Client{}
+	resp, body := get(t, c, "GET", url+"/hello")
+	if resp.StatusCode != 200 || body != "hello, world\n" || resp.ContentLength != 13 {
+		t.Errorf("/hello: %d %d %q", resp.StatusCode, resp.ContentLength, body)
+	}
+	resp, body = get(t, c, "GET", url+"/users/7/files/a/b.txt?q=x%20y")
+	if resp.StatusCode != 200 || body != `{"id":"7","path":"a/b.txt","q":"x y"}`+"\n" {
+		t.Errorf("/users: %d %q", resp.StatusCode, body)
+	}
+	resp, _ = get(t, c, "POST", url+"/users/7/files/a")
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /users: %d %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	resp, body = get(t, c, "GET", url+"/stream")
+	if resp.StatusCode != 200 || body != "xxxxxx" || resp.TransferEncoding == nil {
+		t.Errorf("/stream: %d %v %q", resp.StatusCode, resp.TransferEncoding, body)
+	}
+	resp, _ = get(t, c, "GET", url+"/nothing")
+	if resp.StatusCode != 404 {
+		t.Errorf("/nothing: %d", resp.StatusCode)
+	}
+}

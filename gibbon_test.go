@@ -74,8 +74,9 @@ func TestNativeHandlers(t *testing.T) {
 			c.Flush()
 		}
 	})
+	srv.HandleFunc("/dir/", func(c *gibbon.Ctx) { c.String(200, "dir") })
 	url := start(t, srv)
-	c := &http.Client{}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, body := get(t, c, "GET", url+"/hello")
 	if resp.StatusCode != 200 || body != "hello, world\n" || resp.ContentLength != 13 {
 		t.Errorf("/hello: %d %d %q", resp.StatusCode, resp.ContentLength, body)
@@ -91,6 +92,10 @@ func TestNativeHandlers(t *testing.T) {
 	resp, body = get(t, c, "GET", url+"/stream")
 	if resp.StatusCode != 200 || body != "xxxxxx" || resp.TransferEncoding == nil {
 		t.Errorf("/stream: %d %v %q", resp.StatusCode, resp.TransferEncoding, body)
+	}
+	resp, _ = get(t, c, "GET", url+"/dir?x=1")
+	if resp.StatusCode != 307 || resp.Header.Get("Location") != "/dir/?x=1" {
+		t.Errorf("/dir: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	resp, _ = get(t, c, "GET", url+"/nothing")
 	if resp.StatusCode != 404 {

@@ -25,15 +25,24 @@ type httpHandler struct{ h http.Handler }
 // Content-Type.
 const sniffLen = 512
 
-func (a *httpHandler) serve(w stage.ResponseWriter, r *stage.Request, _ *route) (err error) {
+func (a *httpHandler) serve(w stage.ResponseWriter, r *stage.Request, rt *route) (err error) {
 	req, err := newHTTPRequest(r)
 	if err != nil {
 		return stage.Error(400, err)
 	}
+	req.Pattern = rt.pattern
+	var p params
+	rt.params(r.Path, &p)
+	for i := range min(p.n, maxParams) {
+		req.SetPathValue(p.fixed[i].name, p.fixed[i].value)
+	}
+	for _, x := range p.more {
+		req.SetPathValue(x.name, x.value)
+	}
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), http.LocalAddrContextKey, net.TCPAddrFromAddrPort(r.Conn.Local)))
 	defer cancel()
 	req = req.WithContext(ctx)
-	rw := &responseWriter{w: w, method: r.Method}
+	rw := &responseWriter{w: w}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -117,7 +126,6 @@ func (body) Close() error { return nil }
 // http.TrailerPrefix.
 type responseWriter struct {
 	w        stage.ResponseWriter
-	method   http1.Method
 	header   http.Header
 	status   int  // set by WriteHeader
 	started  bool // the stage writer has the status and the fields
@@ -190,9 +198,6 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	if err := rw.start(); err != nil {
 		return 0, err
 	}
-	if rw.method == http1.MethodHead {
-		return len(p), nil
-	}
 	return rw.w.Write(p)
 }
 
@@ -212,7 +217,7 @@ func (rw *responseWriter) start() error {
 		rw.w.Header().Set("Content-Type", http.DetectContentType(rw.sniff))
 	}
 	rw.w.WriteHeader(rw.status)
-	if len(rw.sniff) > 0 && rw.method != http1.MethodHead {
+	if len(rw.sniff) > 0 {
 		_, err := rw.w.Write(rw.sniff)
 		rw.sniff = nil
 		return err

@@ -422,7 +422,8 @@ func (p *params) reset() {
 	p.more = p.more[:0]
 }
 
-// redirectHandler answers 301 to the path with a "/" appended.
+// redirectHandler answers 307 (as ServeMux does) with the path with a "/"
+// appended.
 type redirectHandler struct{ rr *router }
 
 func (redirectHandler) serve(w stage.ResponseWriter, r *stage.Request, _ *route) error {
@@ -435,7 +436,7 @@ func (redirectHandler) serve(w stage.ResponseWriter, r *stage.Request, _ *route)
 		loc += "?" + query
 	}
 	w.Header().Set("Location", loc)
-	return w.Respond(301, "", nil)
+	return w.Respond(307, "", nil)
 }
 
 // refuseHandler answers 405 with an Allow header.

@@ -59,7 +59,7 @@ func New(cfg Config) (*Server, error) {
 // the request's method (GET also serves HEAD), then, segment by segment, a
 // literal before "{name}" before "{name...}". A path that matches only
 // with other methods is answered 405 with an Allow header, a path that
-// matches only with a trailing "/" is redirected there (301). Requests no
+// matches only with a trailing "/" is redirected there (307, as ServeMux does). Requests no
 // pattern matches go on to the configuration's [HANDLERS] rules and then
 // to the static files of their virtual host.
 //

@@ -1,0 +1,276 @@
+package gibbon_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"gibbon"
+)
+
+// compatHandlers are net/http handlers whose answers must be the same
+// from gibbon and from net/http's own server.
+func compatMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/text", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "hello\n")
+	})
+	mux.HandleFunc("/sniff", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<html><body>sniffed</body></html>")
+	})
+	mux.HandleFunc("/created", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Before", "1")
+		w.WriteHeader(201)
+		w.Header().Set("X-After", "ignored")
+		fmt.Fprintf(w, "made %s\n", r.URL.Query().Get("name"))
+	})
+	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", 418) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/text", 302) })
+	mux.HandleFunc("/content", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "digits.txt", time.Unix(1700000000, 0), strings.NewReader("0123456789"))
+	})
+	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "%s %d %q", r.Header.Get("Content-Type"), r.ContentLength, b)
+	})
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "item %s pattern %q host %q", r.PathValue("id"), r.Pattern, r.Host)
+	})
+	mux.HandleFunc("/trailers", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+	})
+	mux.HandleFunc("/prefixed", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "streamed")
+		w.(http.Flusher).Flush()
+		w.Header().Set(http.TrailerPrefix+"X-Late", "yes")
+	})
+	mux.HandleFunc("/flushed", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		for i := range 3 {
+			fmt.Fprintf(w, "part %d\n", i)
+			w.(http.Flusher).Flush()
+		}
+	})
+	return mux
+}
+
+type exchange struct {
+	Status   int
+	Header   http.Header
+	Length   int64
+	Body     string
+	Trailer  http.Header
+	Chunked  bool
+	Location string
+}
+
+func do(t *testing.T, c *http.Client, method, url, body string, hdr ...string) exchange {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := resp.Header.Clone()
+	h.Del("Date")
+	h.Del("Server")
+	return exchange{resp.StatusCode, h, resp.ContentLength, string(b), resp.Trailer,
+		len(resp.TransferEncoding) > 0, resp.Header.Get("Location")}
+}
+
+// TestNetHTTPCompat runs the same handlers under gibbon and net/http and
+// compares the answers.
+func TestNetHTTPCompat(t *testing.T) {
+	t.Parallel()
+	ref := httptest.NewServer(compatMux())
+	t.Cleanup(ref.Close)
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleHTTP("/", compatMux())
+	url := start(t, srv)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cases := []struct {
+		method, path, body string
+		hdr                []string
+	}{
+		{"GET", "/text", "", nil},
+		{"HEAD", "/text", "", nil},
+		{"GET", "/sniff", "", nil},
+		{"GET", "/created?name=x", "", nil},
+		{"GET", "/empty", "", nil},
+		{"GET", "/error", "", nil},
+		{"GET", "/redirect", "", nil},
+		{"GET", "/content", "", nil},
+		{"GET", "/content", "", []string{"Range", "bytes=2-4"}},
+		{"GET", "/content", "", []string{"If-Modified-Since", time.Unix(1700000000, 0).UTC().Format(http.TimeFormat)}},
+		{"POST", "/echo", "a body", []string{"Content-Type", "text/x-test"}},
+		{"GET", "/items/9", "", nil},
+		{"GET", "/trailers", "", nil},
+		{"GET", "/prefixed", "", nil},
+		{"GET", "/flushed", "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+tc.path, func(t *testing.T) {
+			want := do(t, noRedirect, tc.method, ref.URL+tc.path, tc.body, tc.hdr...)
+			got := do(t, noRedirect, tc.method, url+tc.path, tc.body, tc.hdr...)
+			// The host differs.
+			want.Body = strings.ReplaceAll(want.Body, strings.TrimPrefix(ref.URL, "http://"), "HOST")
+			got.Body = strings.ReplaceAll(got.Body, strings.TrimPrefix(url, "http://"), "HOST")
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("gibbon:\n%+v\nnet/http:\n%+v", got, want)
+			}
+		})
+	}
+}
+
+// TestNetHTTPStreaming checks that flushed chunks reach the client before
+// the handler returns.
+func TestNetHTTPStreaming(t *testing.T) {
+	t.Parallel()
+	got := make(chan struct{})
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-got:
+		case <-time.After(5 * time.Second):
+		}
+		io.WriteString(w, "second\n")
+	}))
+	url := start(t, srv)
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "first\n" {
+		t.Fatalf("first chunk %q %v", line, err)
+	}
+	close(got)
+	rest, _ := io.ReadAll(br)
+	if string(rest) != "second\n" {
+		t.Errorf("rest %q", rest)
+	}
+}
+
+// TestNetHTTPCancel checks that r.Context() is done when the client goes
+// away.
+func TestNetHTTPCancel(t *testing.T) {
+	t.Parallel()
+	done := make(chan error, 1)
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			done <- r.Context().Err()
+		case <-time.After(10 * time.Second):
+			done <- errors.New("not cancelled")
+		}
+	}))
+	url := start(t, srv)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(50 * time.Millisecond) // let the handler start
+	conn.Close()
+	if err := <-done; err == nil || err.Error() == "not cancelled" {
+		t.Errorf("context: %v", err)
+	}
+}
+
+// TestNetHTTPHijackAndDeadlines covers http.Hijacker and
+// http.ResponseController.
+func TestNetHTTPHijackAndDeadlines(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleHTTP("/hijack", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer conn.Close()
+		early, _ := rw.Reader.ReadString('\n')
+		fmt.Fprintf(rw, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(early), early)
+		rw.Flush()
+	}))
+	srv.HandleHTTP("/deadline", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			http.Error(w, "write deadline: "+err.Error(), 500)
+			return
+		}
+		if err := rc.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+			http.Error(w, "read deadline: "+err.Error(), 500)
+			return
+		}
+		_, err := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "timeout=%v", errors.Is(err, os.ErrDeadlineExceeded))
+	}))
+	url := start(t, srv)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /hijack HTTP/1.1\r\nHost: x\r\n\r\nearly bytes\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "early bytes\n" {
+		t.Errorf("hijack echo %q", b)
+	}
+
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte("partial"))
+	req, _ := http.NewRequest("POST", url+"/deadline", pr)
+	req.ContentLength = 100
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "timeout=true" {
+		t.Errorf("deadline: %d %q", resp.StatusCode, b)
+	}
+}

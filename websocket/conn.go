@@ -1,0 +1,415 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// readBufSize is the read buffer of a connection accepted natively.
+const readBufSize = 1 << 10
+
+// keepBuf is the largest message buffer a connection keeps between
+// messages.
+const keepBuf = 64 << 10
+
+// closeTimeout bounds the wait for the peer's close frame.
+const closeTimeout = 5 * time.Second
+
+// MessageType is the type of a data message.
+type MessageType int
+
+// The data message types (their opcodes).
+const (
+	Text   MessageType = 1
+	Binary MessageType = 2
+)
+
+func (t MessageType) String() string {
+	switch t {
+	case Text:
+		return "text"
+	case Binary:
+		return "binary"
+	}
+	return fmt.Sprintf("MessageType(%d)", int(t))
+}
+
+// StatusCode is a close status (RFC 6455 §7.4).
+type StatusCode int
+
+// Close status codes.
+const (
+	StatusNormal          StatusCode = 1000
+	StatusGoingAway       StatusCode = 1001
+	StatusProtocolError   StatusCode = 1002
+	StatusUnsupportedData StatusCode = 1003
+	StatusNoStatus        StatusCode = 1005 // received without a code; never sent
+	StatusInvalidPayload  StatusCode = 1007
+	StatusPolicyViolation StatusCode = 1008
+	StatusTooBig          StatusCode = 1009
+	StatusInternalError   StatusCode = 1011
+)
+
+// CloseError is the error ReadMessage returns once the connection is
+// closed by a close frame, the peer's or ours (for a protocol violation
+// the code is the one sent).
+type CloseError struct {
+	Code   StatusCode
+	Reason string
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("websocket: closed: %d %s", e.Code, e.Reason)
+}
+
+const (
+	opContinuation = 0
+	opText         = 1
+	opBinary       = 2
+	opClose        = 8
+	opPing         = 9
+	opPong         = 10
+)
+
+// Conn is a server WebSocket connection. ReadMessage must be called from
+// one goroutine at a time; WriteMessage, Ping and Close are safe for
+// concurrent use, also with ReadMessage.
+type Conn struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	deflate  bool
+	protocol string
+	max      int64
+
+	// reader state
+	msg     []byte
+	ctrl    [125]byte
+	reading bool // guarded by wmu: a ReadMessage runs
+
+	wmu       sync.Mutex
+	wbuf      []byte
+	closeSent bool
+}
+
+// Subprotocol returns the negotiated subprotocol, or "".
+func (c *Conn) Subprotocol() string { return c.protocol }
+
+// Compressed reports whether permessage-deflate was negotiated.
+func (c *Conn) Compressed() bool { return c.deflate }
+
+// NetConn returns the underlying connection (for deadlines and
+// addresses).
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// ReadMessage returns the next data message, answering pings and skipping
+// pongs on the way. p is valid until the next call. After a close frame
+// (the peer's, answered; or ours, confirmed) it returns a *CloseError and
+// the connection is closed; after a protocol violation it sends the close
+// frame the RFC asks for (1002, 1007, 1009) and returns that *CloseError.
+func (c *Conn) ReadMessage() (t MessageType, p []byte, err error) {
+	c.setReading(true)
+	defer c.setReading(false)
+	c.msg = c.msg[:0]
+	if cap(c.msg) > keepBuf {
+		c.msg = nil
+	}
+	var op byte
+	compressed := false
+	for {
+		fin, rsv1, fop, payload, err := c.readFrame(op != 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		switch fop {
+		case opPing:
+			if err := c.writeFrame(opPong, false, payload); err != nil {
+				return 0, nil, err
+			}
+			continue
+		case opPong:
+			continue
+		case opClose:
+			return 0, nil, c.closeReceived(payload)
+		case opText, opBinary:
+			if op != 0 {
+				return 0, nil, c.fail(StatusProtocolError, "new message inside a fragmented one")
+			}
+			op, compressed = fop, rsv1
+		case opContinuation:
+			if op == 0 {
+				return 0, nil, c.fail(StatusProtocolError, "continuation without a message")
+			}
+			if rsv1 {
+				return 0, nil, c.fail(StatusProtocolError, "RSV1 on a continuation")
+			}
+		default:
+			return 0, nil, c.fail(StatusProtocolError, "unknown opcode")
+		}
+		if !fin {
+			continue
+		}
+		if compressed {
+			if err := c.inflate(); err != nil {
+				return 0, nil, err
+			}
+		}
+		if op == opText && !utf8.Valid(c.msg) {
+			return 0, nil, c.fail(StatusInvalidPayload, "invalid UTF-8")
+		}
+		return MessageType(op), c.msg, nil
+	}
+}
+
+func (c *Conn) setReading(on bool) {
+	c.wmu.Lock()
+	c.reading = on
+	c.wmu.Unlock()
+}
+
+// readFrame reads one frame. A data frame's payload is appended to c.msg
+// (payload is then nil); a control frame's is returned.
+func (c *Conn) readFrame(inMessage bool) (fin, rsv1 bool, op byte, payload []byte, err error) {
+	var h [8]byte
+	if _, err = io.ReadFull(c.br, h[:2]); err != nil {
+		return c.broken(err)
+	}
+	fin, rsv1, op = h[0]&0x80 != 0, h[0]&0x40 != 0, h[0]&0x0f
+	masked, n := h[1]&0x80 != 0, int64(h[1]&0x7f)
+	switch {
+	case h[0]&0x30 != 0 || rsv1 && (!c.deflate || op >= opClose):
+		return c.failFrame(StatusProtocolError, "reserved bits set")
+	case !masked:
+		return c.failFrame(StatusProtocolError, "client frames must be masked")
+	case op >= opClose && (!fin || n > 125):
+		return c.failFrame(StatusProtocolError, "bad control frame")
+	}
+	switch n {
+	case 126:
+		if _, err = io.ReadFull(c.br, h[:2]); err != nil {
+			return c.broken(err)
+		}
+		n = int64(binary.BigEndian.Uint16(h[:2]))
+	case 127:
+		if _, err = io.ReadFull(c.br, h[:8]); err != nil {
+			return c.broken(err)
+		}
+		n = int64(binary.BigEndian.Uint64(h[:8]))
+		if n < 0 {
+			return c.failFrame(StatusProtocolError, "bad length")
+		}
+	}
+	var mask [4]byte
+	if _, err = io.ReadFull(c.br, mask[:]); err != nil {
+		return c.broken(err)
+	}
+	var buf []byte
+	if op >= opClose {
+		buf = c.ctrl[:n]
+	} else {
+		if int64(len(c.msg))+n > c.max {
+			return c.failFrame(StatusTooBig, "message too big")
+		}
+		start := len(c.msg)
+		c.msg = append(c.msg, make([]byte, n)...)
+		buf = c.msg[start:]
+	}
+	if _, err = io.ReadFull(c.br, buf); err != nil {
+		return c.broken(err)
+	}
+	for i := range buf {
+		buf[i] ^= mask[i&3]
+	}
+	if op >= opClose {
+		payload = buf
+	}
+	return fin, rsv1, op, payload, nil
+}
+
+func (c *Conn) broken(err error) (bool, bool, byte, []byte, error) {
+	c.nc.Close()
+	return false, false, 0, nil, err
+}
+
+func (c *Conn) failFrame(code StatusCode, reason string) (bool, bool, byte, []byte, error) {
+	return false, false, 0, nil, c.fail(code, reason)
+}
+
+// fail closes the connection with code after a violation by the peer.
+func (c *Conn) fail(code StatusCode, reason string) error {
+	c.sendClose(code, reason)
+	c.nc.Close()
+	return &CloseError{Code: code, Reason: reason}
+}
+
+// closeReceived answers the peer's close frame (or takes it as the answer
+// to ours) and closes the connection.
+func (c *Conn) closeReceived(p []byte) error {
+	ce := &CloseError{Code: StatusNoStatus}
+	switch {
+	case len(p) == 1:
+		return c.fail(StatusProtocolError, "bad close payload")
+	case len(p) >= 2:
+		ce.Code, ce.Reason = StatusCode(binary.BigEndian.Uint16(p)), string(p[2:])
+		if !validCode(ce.Code) || !utf8.ValidString(ce.Reason) {
+			return c.fail(StatusProtocolError, "bad close code or reason")
+		}
+	}
+	echo := ce.Code
+	if echo == StatusNoStatus {
+		echo = StatusNormal
+	}
+	c.sendClose(echo, "")
+	c.nc.Close()
+	return ce
+}
+
+// validCode reports whether a peer may send code in a close frame.
+func validCode(code StatusCode) bool {
+	switch {
+	case code >= 3000 && code <= 4999:
+		return true
+	case code < 1000 || code > 1014:
+		return false
+	}
+	return code != 1004 && code != 1005 && code != 1006
+}
+
+// inflate decompresses the message in c.msg (RFC 7692 §7.2.2).
+func (c *Conn) inflate() error {
+	c.msg = append(c.msg, 0x00, 0x00, 0xff, 0xff)
+	fr := flateReaders.Get().(io.ReadCloser)
+	defer flateReaders.Put(fr)
+	fr.(flate.Resetter).Reset(bytes.NewReader(c.msg), nil)
+	var out bytes.Buffer
+	n, err := io.Copy(&out, io.LimitReader(fr, c.max+1))
+	switch {
+	case n > c.max:
+		return c.fail(StatusTooBig, "message too big")
+	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
+		return c.fail(StatusInvalidPayload, "bad compressed data")
+	}
+	c.msg = append(c.msg[:0], out.Bytes()...)
+	return nil
+}
+
+var flateReaders = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+
+var flateWriters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(io.Discard, flate.DefaultCompression)
+	return w
+}}
+
+// minCompress is the smallest message worth compressing.
+const minCompress = 128
+
+// WriteMessage sends one message, compressed when permessage-deflate was
+// negotiated and p is not tiny.
+func (c *Conn) WriteMessage(t MessageType, p []byte) error {
+	if t != Text && t != Binary {
+		return fmt.Errorf("websocket: bad message type %v", t)
+	}
+	if c.deflate && len(p) >= minCompress {
+		var out bytes.Buffer
+		fw := flateWriters.Get().(*flate.Writer)
+		fw.Reset(&out)
+		fw.Write(p)
+		fw.Flush()
+		flateWriters.Put(fw)
+		return c.writeFrame(byte(t), true, bytes.TrimSuffix(out.Bytes(), []byte{0, 0, 0xff, 0xff}))
+	}
+	return c.writeFrame(byte(t), false, p)
+}
+
+// Ping sends a ping with payload p (at most 125 bytes); ReadMessage
+// skips the pong.
+func (c *Conn) Ping(p []byte) error {
+	if len(p) > 125 {
+		return errors.New("websocket: ping payload over 125 bytes")
+	}
+	return c.writeFrame(opPing, false, p)
+}
+
+// ErrClosed is returned for a write after the close frame was sent.
+var ErrClosed = errors.New("websocket: connection closed")
+
+// writeFrame sends one final frame.
+func (c *Conn) writeFrame(op byte, compressed bool, p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return ErrClosed
+	}
+	if op == opClose {
+		c.closeSent = true
+	}
+	b := c.wbuf[:0]
+	b0 := 0x80 | op
+	if compressed {
+		b0 |= 0x40
+	}
+	b = append(b, b0)
+	switch n := len(p); {
+	case n <= 125:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	b = append(b, p...)
+	c.nc.SetWriteDeadline(time.Now().Add(closeTimeout))
+	_, err := c.nc.Write(b)
+	if cap(b) <= keepBuf {
+		c.wbuf = b[:0]
+	} else {
+		c.wbuf = nil
+	}
+	return err
+}
+
+// sendClose sends a close frame, once.
+func (c *Conn) sendClose(code StatusCode, reason string) error {
+	var p [125]byte
+	binary.BigEndian.PutUint16(p[:], uint16(code))
+	n := 2 + copy(p[2:], reason)
+	return c.writeFrame(opClose, false, p[:n])
+}
+
+// Close starts the close handshake with code and reason (at most 123
+// bytes): it sends the close frame, then, unless a ReadMessage is running
+// (which gets the peer's answer and closes the connection), waits up to
+// five seconds for the peer's close frame and closes the connection.
+func (c *Conn) Close(code StatusCode, reason string) error {
+	if len(reason) > 123 {
+		reason = reason[:123]
+	}
+	err := c.sendClose(code, reason)
+	c.wmu.Lock()
+	reading := c.reading
+	c.wmu.Unlock()
+	if reading {
+		return err
+	}
+	c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
+	for {
+		_, _, op, _, rerr := c.readFrame(false)
+		if rerr != nil || op == opClose {
+			break
+		}
+	}
+	c.nc.Close()
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
+	return err
+}

@@ -102,3 +102,23 @@ func TestNativeHandlers(t *testing.T) {
 		t.Errorf("/nothing: %d", resp.StatusCode)
 	}
 }
+
+// TestTwoServers runs two servers with different handlers in one process.
+func TestTwoServers(t *testing.T) {
+	t.Parallel()
+	a, b := newServer(t, gibbon.Config{}), newServer(t, gibbon.Config{})
+	a.HandleFunc("/", func(c *gibbon.Ctx) { c.String(200, "a") })
+	b.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "b") }))
+	ua, ub := start(t, a), start(t, b)
+	for i := range 3 {
+		if _, body := get(t, http.DefaultClient, "GET", ua+"/x"); body != "a" {
+			t.Errorf("round %d: server a answered %q", i, body)
+		}
+		if _, body := get(t, http.DefaultClient, "GET", ub+"/x"); body != "b" {
+			t.Errorf("round %d: server b answered %q", i, body)
+		}
+	}
+	if err := a.Start(context.Background()); err != gibbon.ErrStarted {
+		t.Errorf("second Start: %v", err)
+	}
+}

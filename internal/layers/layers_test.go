@@ -27,17 +27,22 @@ var allowed = map[string][]string{
 	"gibbon/plugins/": {"gibbon/internal/", "gibbon/config", "gibbon/http1", "gibbon/stage",
 		"gibbon/static"},
 	"gibbon/plugins/all": {"gibbon/plugins/", "gibbon/stage"},
-	"gibbon/cmd/":        {"gibbon/"}, // cmd/gibbon imports plugins/all
-	"gibbon/e2e":         {"gibbon/"},
+	"gibbon": {"gibbon/internal/", "gibbon/config", "gibbon/http1", "gibbon/stage", "gibbon/static",
+		"gibbon/server"},
+	"gibbon/websocket": {},
+	"gibbon/examples/": {"gibbon", "gibbon/config", "gibbon/websocket"},
+	"gibbon/cmd/":      {"gibbon/"}, // cmd/gibbon imports plugins/all
+	"gibbon/e2e":       {"gibbon/"},
 }
 
 // testOnly adds what a package's tests may import beyond its own rules: test
 // harnesses and peers from the same or a higher layer, never used by the
 // package's code.
 var testOnly = map[string][]string{
-	"gibbon/stage":    {"gibbon/stage/stagetest"},
-	"gibbon/plugins/": {"gibbon/stage/stagetest"},
-	"gibbon/http2":    {"gibbon/tlsx"}, // h2spec over TLS against the test driver
+	"gibbon/stage":     {"gibbon/stage/stagetest"},
+	"gibbon/plugins/":  {"gibbon/stage/stagetest"},
+	"gibbon/http2":     {"gibbon/tlsx"}, // h2spec over TLS against the test driver
+	"gibbon/websocket": {"gibbon"},      // served by a gibbon.Server in tests
 }
 
 type pkg struct {

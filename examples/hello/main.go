@@ -1,0 +1,52 @@
+// Command hello is gibbon's hello world, served natively or through the
+// net/http adapter; bench/library-hello.spec benchmarks it.
+//
+//	go run ./examples/hello -addr 127.0.0.1:8080 -mode native
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"gibbon"
+	"gibbon/config"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	mode := flag.String("mode", "native", "native (gibbon.Ctx) or nethttp (the net/http adapter)")
+	workers := flag.Int("workers", 1, "epoll workers")
+	flag.Parse()
+
+	model := config.Default("")
+	model.Server.MaxKeepAliveRequest = 1 << 30 // as the benchmark's other servers: no per-connection limit
+	srv, err := gibbon.New(gibbon.Config{Listen: []string{*addr}, Workers: *workers, Model: model})
+	if err != nil {
+		log.Fatal(err)
+	}
+	switch *mode {
+	case "native":
+		srv.HandleFunc("/", func(c *gibbon.Ctx) {
+			c.SetHeader("Content-Type", "text/plain")
+			c.WriteString("Hello, World!")
+		})
+	case "nethttp":
+		srv.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, "Hello, World!")
+		}))
+	default:
+		log.Fatalf("unknown -mode %q", *mode)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,31 @@
+// Command staticapi serves a static site and an API from one server: the
+// files of ./public from the event loops (sendfile, the open-file cache),
+// /api/ from a native handler and /downloads/ from another directory.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+	"os/signal"
+	"time"
+
+	"gibbon"
+)
+
+func main() {
+	srv, err := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:8080"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.HandleFunc("GET /api/time", func(c *gibbon.Ctx) {
+		c.JSON(200, map[string]string{"time": time.Now().UTC().Format(time.RFC3339)})
+	})
+	srv.Static("/downloads/", os.TempDir())
+	srv.Static("/", "./public")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := srv.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
+}

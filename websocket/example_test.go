@@ -1,0 +1,36 @@
+package websocket_test
+
+import (
+	"net/http"
+
+	"gibbon"
+	"gibbon/websocket"
+)
+
+func ExampleAccept() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}})
+	srv.HandleFunc("GET /ws", func(c *gibbon.Ctx) {
+		conn, err := websocket.Accept(c, &websocket.Options{Compression: true})
+		if err != nil {
+			return // the client was answered
+		}
+		for {
+			t, msg, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			conn.WriteMessage(t, msg)
+		}
+	})
+}
+
+func ExampleUpgrade() {
+	http.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		conn, err := websocket.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close(websocket.StatusNormal, "")
+		conn.WriteMessage(websocket.Text, []byte("hello"))
+	})
+}

@@ -94,7 +94,10 @@
 //     inline handler writes into an in-memory writer (memWriter), sent
 //     with a Content-Length; a blocking one runs in the goroutine driver
 //     (the loop hands off, carrying stage 20's result so it does not run
-//     twice) with a streamWriter, Request.Body and Request.Context. No
+//     twice) with a streamWriter (also a Flusher, Hijacker, stage.Trailers
+//     and stage.Deadliner), Request.Body and Request.Context (reqctx.go:
+//     the connection's, reused; its Done channel and the watch on the
+//     client are made only when a handler asks). No
 //     rule → the core; a directory without an index file goes to the
 //     Lister before a 403. Internal redirects are followed (at most
 //     stage.MaxInternalRedirects). A handler error before anything was

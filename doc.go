@@ -1,0 +1,58 @@
+// Package gibbon embeds the gibbon web server in a Go program (library
+// mode): the same engine, epoll workers, plugins, virtual hosts, static
+// files, TLS and HTTP/2 as the gibbon command, plus handlers registered in
+// code, through a native API ([Handler], [Ctx]) or any net/http.Handler.
+//
+//	srv, err := gibbon.New(gibbon.Config{Listen: []string{":8080"}})
+//	srv.HandleFunc("GET /api/{id}", func(c *gibbon.Ctx) { c.JSON(200, lookup(c.Param("id"))) })
+//	srv.HandleHTTP("/legacy/", legacyMux)
+//	srv.Static("/", "./public")
+//	log.Fatal(srv.Run(ctx))
+//
+// A [Server] is a value: several may run in one process. [Config]'s zero
+// value is valid; [LoadConfig] reads a config directory.
+//
+// # Where handlers run
+//
+// Handlers are blocking content handlers (stage 30, consulted before the
+// configuration's [HANDLERS] rules): they never run on an event loop. When
+// a request routes to one, the worker's loop hands the connection to the
+// goroutine driver, which serves the rest of that connection's requests on
+// one goroutine; the handler runs there. On that path a keep-alive
+// hello-world request through the native API allocates nothing: the Ctx,
+// the header lists, the read and write buffers and the request context are
+// the connection's and reused; a handler's own work (JSON encoding, a
+// context's Done channel) costs what it allocates. Requests no pattern
+// matches stay on the loop and are served by the core (static files).
+//
+// # net/http compatibility
+//
+// [Server.HandleHTTP] runs an http.Handler unchanged. Supported: the
+// request (method, URL, RequestURI, Proto, Header, Host, RemoteAddr, Body
+// with "Expect: 100-continue", ContentLength, TransferEncoding, PathValue
+// and Pattern of the gibbon pattern, a non-nil TLS for TLS connections,
+// http.LocalAddrContextKey); r.Context() cancelled when the client goes
+// away (noticed while the handler waits once the request body is read, as
+// net/http does), when the server shuts down and when ServeHTTP returns;
+// the ResponseWriter with the header copied at WriteHeader, Content-Type
+// sniffing of the first 512 bytes, Content-Length for bodies that end
+// within 16 KiB, else chunked; http.Flusher (and FlushError);
+// http.Hijacker over HTTP/1.x; trailers announced with "Trailer:" or set
+// with http.TrailerPrefix (on chunked HTTP/1.1 responses);
+// http.ResponseController's SetReadDeadline and SetWriteDeadline and
+// EnableFullDuplex; a panic in the handler answers 500 (or closes the
+// connection once the head is out) without stopping the server.
+//
+// Not supported: informational responses (1xx from WriteHeader, such as
+// 103 Early Hints, are dropped); request trailers; http.CloseNotifier;
+// header fields the server writes itself (Date, Server, Connection,
+// Transfer-Encoding: a handler's values are ignored, so "Connection:
+// close" does not close); tls.ConnectionState details (r.TLS is present
+// but empty); http.ServerContextKey; Hijack over HTTP/2.
+//
+// # Lifetimes
+//
+// A Ctx and the []byte views it returns (Header, Host, Target) belong to
+// the server and are reused once the handler returns: copy what you keep.
+// The *http.Request and its fields may be kept, as net/http allows.
+package gibbon

@@ -50,6 +50,11 @@
 // close" does not close); tls.ConnectionState details (r.TLS is present
 // but empty); http.ServerContextKey; Hijack over HTTP/2.
 //
+// HTTP/2: the server's HTTP/2 streams do not run the plugin stages 20–40
+// yet (see package server), so registered handlers, native or net/http,
+// are reached over HTTP/1.x only; an HTTP/2 request (TLS with ALPN h2,
+// h2c) gets the core's answer (static files, 404).
+//
 // # Lifetimes
 //
 // A Ctx and the []byte views it returns (Header, Host, Target) belong to

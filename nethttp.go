@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gibbon/http1"
@@ -39,8 +40,8 @@ func (a *httpHandler) serve(w stage.ResponseWriter, r *stage.Request, rt *route)
 	for _, x := range p.more {
 		req.SetPathValue(x.name, x.value)
 	}
-	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), http.LocalAddrContextKey, net.TCPAddrFromAddrPort(r.Conn.Local)))
-	defer cancel()
+	ctx := &requestContext{parent: r.Context(), local: net.TCPAddrFromAddrPort(r.Conn.Local)}
+	defer ctx.end()
 	req = req.WithContext(ctx)
 	rw := &responseWriter{w: w}
 	defer func() {
@@ -317,3 +318,78 @@ var (
 	_ http.Hijacker       = (*responseWriter)(nil)
 	_ io.StringWriter     = (*responseWriter)(nil)
 )
+
+// requestContext is r.Context() of a net/http handler: cancelled when the
+// server's request context is (the client went away, shutdown) and when
+// ServeHTTP returns. It asks the server's context for its Done channel,
+// which starts watching the client, only when the handler asks for its
+// own: a handler that never looks at its context costs no watch.
+type requestContext struct {
+	parent context.Context
+	local  net.Addr
+
+	mu   sync.Mutex
+	done chan struct{}
+	err  error
+	stop func() bool
+}
+
+// Deadline reports no deadline.
+func (c *requestContext) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+
+// Done returns a channel closed when the request is cancelled.
+func (c *requestContext) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		switch {
+		case c.err != nil:
+			close(c.done)
+		default:
+			c.stop = context.AfterFunc(c.parent, func() { c.cancel(context.Canceled) })
+		}
+	}
+	return c.done
+}
+
+// Err returns context.Canceled once the request is cancelled.
+func (c *requestContext) Err() error {
+	c.mu.Lock()
+	err, asked := c.err, c.done != nil
+	c.mu.Unlock()
+	if err == nil && !asked {
+		err = c.parent.Err()
+	}
+	return err
+}
+
+// Value answers http.LocalAddrContextKey, else asks the server's context.
+func (c *requestContext) Value(key any) any {
+	if key == http.LocalAddrContextKey {
+		return c.local
+	}
+	return c.parent.Value(key)
+}
+
+func (c *requestContext) cancel(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		c.err = err
+		if c.done != nil {
+			close(c.done)
+		}
+	}
+}
+
+// end cancels the context once ServeHTTP returned.
+func (c *requestContext) end() {
+	c.mu.Lock()
+	stop := c.stop
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	c.cancel(context.Canceled)
+}

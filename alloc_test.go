@@ -4,7 +4,9 @@ package gibbon_test
 
 import (
 	"bytes"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -89,6 +91,22 @@ func TestHelloDoesNotAllocate(t *testing.T) {
 
 func BenchmarkHelloNative(b *testing.B) {
 	srv := helloServer(b)
+	url := start(b, srv)
+	k := newKeepAlive(b, strings.TrimPrefix(url, "http://"), "/hello")
+	b.ReportAllocs()
+	for b.Loop() {
+		k.roundTrip(b)
+	}
+}
+
+func BenchmarkHelloNetHTTP(b *testing.B) {
+	m := config.Default("")
+	m.Server.MaxKeepAliveRequest = 1 << 30
+	srv := newServer(b, gibbon.Config{Model: m})
+	srv.HandleHTTP("GET /hello", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "hello, world\n")
+	}))
 	url := start(b, srv)
 	k := newKeepAlive(b, strings.TrimPrefix(url, "http://"), "/hello")
 	b.ReportAllocs()

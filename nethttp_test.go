@@ -35,8 +35,8 @@ func compatMux() *http.ServeMux {
 		fmt.Fprintf(w, "made %s\n", r.URL.Query().Get("name"))
 	})
 	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", 418) })
-	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/text", 302) })
+	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", http.StatusTeapot) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/text", http.StatusFound) })
 	mux.HandleFunc("/content", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeContent(w, r, "digits.txt", time.Unix(1700000000, 0), strings.NewReader("0123456789"))
 	})

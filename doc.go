@@ -48,12 +48,13 @@
 // header fields the server writes itself (Date, Server, Connection,
 // Transfer-Encoding: a handler's values are ignored, so "Connection:
 // close" does not close); tls.ConnectionState details (r.TLS is present
-// but empty); http.ServerContextKey; Hijack over HTTP/2.
+// but empty); http.ServerContextKey.
 //
-// HTTP/2: the server's HTTP/2 streams do not run the plugin stages 20–40
-// yet (see package server), so registered handlers, native or net/http,
-// are reached over HTTP/1.x only; an HTTP/2 request (TLS with ALPN h2,
-// h2c) gets the core's answer (static files, 404).
+// HTTP/2 (TLS with ALPN h2, h2c): handlers, native and net/http, run on a
+// goroutine per stream, with request bodies, Flush and r.Context()
+// cancelled when the client resets the stream. Over HTTP/2 there is no
+// Hijack (so no WebSocket), no trailers are sent, and
+// http.ResponseController's deadlines answer http.ErrNotSupported.
 //
 // # Lifetimes
 //

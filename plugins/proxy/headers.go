@@ -1,12 +1,14 @@
 package proxy
 
 import (
+	"bytes"
 	"maps"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
 
+	"gibbon/http1"
 	"gibbon/stage"
 )
 
@@ -183,4 +185,259 @@ func isToken(s string) bool {
 
 func sortedKeys(h http.Header) []string {
 	return slices.Sorted(maps.Keys(h))
+}
+
+// isHopByHop reports whether name is one of hopByHop (ASCII
+// case-insensitive).
+func isHopByHop(name []byte) bool {
+	for _, n := range hopByHop {
+		if equalFold(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// listedIn reports whether a Connection field among fields names name.
+func listedIn(fields []http1.Header, name []byte) bool {
+	for _, f := range fields {
+		if !equalFold(f.Name, "Connection") {
+			continue
+		}
+		for rest := f.Value; len(rest) > 0; {
+			var t []byte
+			if i := bytes.IndexByte(rest, ','); i >= 0 {
+				t, rest = rest[:i], rest[i+1:]
+			} else {
+				t, rest = rest, nil
+			}
+			if t = bytes.TrimSpace(t); len(t) > 0 && bytes.EqualFold(t, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dropped reports whether the field name of fields is not forwarded as
+// it is: hop-by-hop, named by Connection.
+func dropped(fields []http1.Header, name []byte) bool {
+	return isHopByHop(name) || listedIn(fields, name)
+}
+
+// appendJoined appends the values of the forwarded fields named name,
+// joined by ", ", each followed by ", " — the prefix of a list the proxy
+// extends.
+func appendJoined(dst []byte, fields []http1.Header, name string) []byte {
+	for _, f := range fields {
+		if equalFold(f.Name, name) && !dropped(fields, f.Name) {
+			dst = append(dst, f.Value...)
+			dst = append(dst, ", "...)
+		}
+	}
+	return dst
+}
+
+// appendRequestHead renders the request head for a proto=http server:
+// the request line (the target as sent, or the rewritten path and query),
+// Host, the client's fields without hop-by-hop ones, Expect, Host and
+// framing fields, then the same additions as outboundHeader (Upgrade,
+// X-Forwarded-*, Forwarded, Via) and the body framing of length (0: none,
+// -1: chunked). closeConn asks the server to close the connection after
+// the answer (no keep-alive).
+func appendRequestHead(dst []byte, r *stage.Request, host, upgrade string, length int64, closeConn bool) []byte {
+	dst = append(dst, r.MethodName...)
+	dst = append(dst, ' ')
+	if !r.Rewritten() && len(r.Target) > 0 && r.Target[0] == '/' {
+		dst = append(dst, r.Target...)
+	} else {
+		dst = append(dst, stage.EscapePath(r.Path)...)
+		if r.Query != "" {
+			dst = append(dst, '?')
+			dst = append(dst, r.Query...)
+		}
+	}
+	dst = append(dst, " HTTP/1.1\r\n"...)
+	dst = http1.AppendHeaderString(dst, "Host", host)
+	for _, f := range r.Headers {
+		if len(f.Value) == 0 && equalFold(f.Name, "User-Agent") {
+			continue // net/http did not send an empty one either
+		}
+		if dropped(r.Headers, f.Name) || skipOutbound(f.Name) {
+			continue
+		}
+		dst = append(dst, f.Name...)
+		dst = append(dst, ':', ' ')
+		start := len(dst)
+		dst = append(dst, f.Value...)
+		sanitizeValue(dst[start:])
+		dst = append(dst, '\r', '\n')
+	}
+	switch {
+	case upgrade != "":
+		dst = append(dst, "Connection: Upgrade\r\n"...)
+		dst = http1.AppendHeaderString(dst, "Upgrade", upgrade)
+	case closeConn:
+		dst = append(dst, "Connection: close\r\n"...)
+	}
+	ip := r.Conn.Remote.Addr().Unmap()
+	proto := "http"
+	if r.Conn.TLS {
+		proto = "https"
+	}
+	dst = appendListField(dst, r.Headers, "X-Forwarded-For", func(b []byte) []byte {
+		if ip.IsValid() {
+			return ip.AppendTo(b)
+		}
+		return b
+	})
+	dst = append(dst, "X-Forwarded-Proto: "...)
+	dst = append(dst, proto...)
+	dst = append(dst, '\r', '\n')
+	if len(r.Host) > 0 {
+		dst = http1.AppendHeader(dst, "X-Forwarded-Host", r.Host)
+	}
+	dst = appendListField(dst, r.Headers, "Forwarded", func(b []byte) []byte {
+		return appendForwardedElement(b, ip, r.Host, proto)
+	})
+	dst = appendListField(dst, r.Headers, "Via", func(b []byte) []byte { return append(b, via...) })
+	switch {
+	case length > 0:
+		dst = http1.AppendHeaderInt(dst, "Content-Length", length)
+	case length < 0:
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+	case r.Method != http1.MethodGet && r.Method != http1.MethodHead:
+		dst = append(dst, "Content-Length: 0\r\n"...) // as net/http sends
+	}
+	return append(dst, '\r', '\n')
+}
+
+// appendListField appends "name: <prior values>, <elem>": the values of
+// the client's fields of that name joined, extended by what elem appends.
+// With no prior values and an empty elem nothing is written.
+func appendListField(dst []byte, fields []http1.Header, name string, elem func([]byte) []byte) []byte {
+	start := len(dst)
+	dst = append(dst, name...)
+	dst = append(dst, ':', ' ')
+	vs := len(dst)
+	dst = appendJoined(dst, fields, name)
+	if e := elem(dst); len(e) > len(dst) {
+		dst = e
+	} else if len(dst) > vs {
+		dst = dst[:len(dst)-2] // no element: drop the last ", "
+	} else {
+		return dst[:start]
+	}
+	sanitizeValue(dst[vs:])
+	return append(dst, '\r', '\n')
+}
+
+// skipOutbound reports the client's fields the proxy replaces or drops:
+// Host, Expect, the body framing and the forwarding fields it writes
+// itself.
+func skipOutbound(name []byte) bool {
+	switch len(name) {
+	case 3:
+		return equalFold(name, "Via")
+	case 4:
+		return equalFold(name, "Host")
+	case 6:
+		return equalFold(name, "Expect")
+	case 9:
+		return equalFold(name, "Forwarded")
+	case 14:
+		return equalFold(name, "Content-Length")
+	case 15:
+		return equalFold(name, "X-Forwarded-For")
+	case 16:
+		return equalFold(name, "X-Forwarded-Host")
+	case 17:
+		return equalFold(name, "X-Forwarded-Proto") || equalFold(name, "Transfer-Encoding")
+	}
+	return false
+}
+
+// sanitizeValue replaces CR, LF and NUL in a field value by spaces.
+func sanitizeValue(b []byte) {
+	for i, c := range b {
+		if c == '\r' || c == '\n' || c == 0 {
+			b[i] = ' '
+		}
+	}
+}
+
+// headerTo copies the fields of a parsed response head to dst without the
+// hop-by-hop ones (nor Content-Length of a chunked body), then appends
+// Via. head is the head the fields are views into: the names and values
+// are substrings of one string copy of it.
+func headerTo(dst *stage.Header, head []byte, resp *http1.Response) {
+	hs := string(head)
+	at := func(b []byte) string {
+		o := cap(head) - cap(b)
+		return hs[o : o+len(b)]
+	}
+	for _, f := range resp.Headers {
+		if dropped(resp.Headers, f.Name) || equalFold(f.Name, "Via") ||
+			resp.Chunked && equalFold(f.Name, "Content-Length") {
+			continue
+		}
+		dst.Add(at(f.Name), at(f.Value))
+	}
+	var prior []byte
+	for _, f := range resp.Headers {
+		if equalFold(f.Name, "Via") && !dropped(resp.Headers, f.Name) {
+			prior = append(prior, f.Value...)
+			prior = append(prior, ", "...)
+		}
+	}
+	if prior == nil {
+		dst.Add("Via", via)
+	} else {
+		dst.Add("Via", string(append(prior, via...)))
+	}
+}
+
+// equalFold reports whether b equals s under ASCII case folding.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c, d := b[i], s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}
+
+// appendForwardedElement appends the element forwardedElement returns.
+func appendForwardedElement(dst []byte, ip netip.Addr, host []byte, proto string) []byte {
+	dst = append(dst, "for="...)
+	switch {
+	case !ip.IsValid():
+		dst = append(dst, "unknown"...)
+	case ip.Is6():
+		dst = append(dst, `"[`...)
+		dst = ip.AppendTo(dst)
+		dst = append(dst, `]"`...)
+	default:
+		dst = ip.AppendTo(dst)
+	}
+	if len(host) > 0 {
+		dst = append(dst, ";host="...)
+		if isToken(string(host)) { // no allocation: the conversion does not escape
+			dst = append(dst, host...)
+		} else {
+			dst = append(dst, forwardedValue(string(host))...)
+		}
+	}
+	dst = append(dst, ";proto="...)
+	return append(dst, proto...)
 }

@@ -46,7 +46,8 @@ type server struct {
 	backup     bool
 	check      bool
 	h2c        bool
-	transport  *http.Transport
+	transport  *http.Transport // h2c requests and health checks
+	h1         *connPool       // proto=http requests; nil for h2c
 
 	current int // smooth weighted round robin; guarded by pool.mu
 

@@ -36,6 +36,9 @@ func (p *Proxy) Provision(ctx *stage.Context) error {
 		pl.log = p.log
 		for _, s := range pl.servers {
 			s.transport = pl.newTransport(s)
+			if !s.h2c {
+				s.h1 = newConnPool(pl, s)
+			}
 		}
 		if pl.check != nil {
 			pl.startChecker()
@@ -52,6 +55,9 @@ func (p *Proxy) Cleanup() error {
 		for _, s := range pl.servers {
 			if s.transport != nil {
 				s.transport.CloseIdleConnections()
+			}
+			if s.h1 != nil {
+				s.h1.closeIdle()
 			}
 		}
 	}
@@ -111,6 +117,20 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 			s.active.Add(1)
 		}
 		s.requests.Add(1)
+		if s.h1 != nil {
+			got, err := h.exchange(w, r, s, body, upgrade)
+			if got {
+				s.active.Add(-1)
+				return err
+			}
+			s.active.Add(-1)
+			status := h.failure(s, r, err)
+			if isDialError(err) && body.sent() == 0 && try < pl.retries && r.Context().Err() == nil {
+				tried = append(tried, s)
+				continue
+			}
+			return stage.Error(status, err)
+		}
 		resp, done, err := h.roundTrip(r.Context(), s, r, body, upgrade)
 		if err == nil {
 			err = h.relay(w, r, s, resp, done)

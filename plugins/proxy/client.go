@@ -40,6 +40,27 @@ type upConn struct {
 	idleAt time.Time
 	resp   http1.Response
 	dec    http1.ChunkedDecoder
+
+	dmu      sync.Mutex // orders deadline changes against cancel
+	canceled bool       // the request context ended: deadlines stay in the past
+}
+
+// setReadDeadline sets the read deadline unless the exchange was
+// canceled.
+func (c *upConn) setReadDeadline(t time.Time) {
+	c.dmu.Lock()
+	if !c.canceled {
+		c.SetReadDeadline(t)
+	}
+	c.dmu.Unlock()
+}
+
+// cancel wakes every Read and Write on c for good.
+func (c *upConn) cancel() {
+	c.dmu.Lock()
+	c.canceled = true
+	c.SetDeadline(aLongTimeAgo)
+	c.dmu.Unlock()
 }
 
 // upBufSize is the read buffer of a connection: the largest response head
@@ -214,7 +235,7 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 		s.h1.put(c)
 	}()
 	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
+		stop := context.AfterFunc(ctx, c.cancel)
 		defer func() {
 			if !stop() {
 				reusable = false
@@ -232,7 +253,7 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 		cp = &copier{done: make(chan struct{})}
 		go cp.run(c, body, n, rt)
 	} else if rt > 0 {
-		c.SetReadDeadline(time.Now().Add(rt))
+		c.setReadDeadline(time.Now().Add(rt))
 	}
 
 	resp := &c.resp
@@ -270,7 +291,7 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 	if cp != nil {
 		cp.sawHead(c)
 	} else if rt > 0 {
-		c.SetReadDeadline(time.Time{})
+		c.setReadDeadline(time.Time{})
 	}
 	c.r += hn
 
@@ -435,9 +456,9 @@ func (cp *copier) run(c *upConn, body *reqBody, n int64, rt time.Duration) {
 	cp.finished, cp.err = true, err
 	switch {
 	case err != nil && !cp.headSeen:
-		c.SetReadDeadline(aLongTimeAgo) // wake the reader: the try failed
+		c.setReadDeadline(aLongTimeAgo) // wake the reader: the try failed
 	case err == nil && !cp.headSeen && rt > 0:
-		c.SetReadDeadline(time.Now().Add(rt))
+		c.setReadDeadline(time.Now().Add(rt))
 	}
 	cp.mu.Unlock()
 	close(cp.done)
@@ -449,7 +470,7 @@ func (cp *copier) sawHead(c *upConn) {
 	cp.mu.Lock()
 	cp.headSeen = true
 	if cp.finished {
-		c.SetReadDeadline(time.Time{})
+		c.setReadDeadline(time.Time{})
 	}
 	cp.mu.Unlock()
 }

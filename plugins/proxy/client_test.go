@@ -14,8 +14,8 @@ import (
 
 // closingBackend answers one request per connection (a body of
 // Content-Length bytes is read first) without announcing Connection:
-// close, then closes the connection after a short while: the keep-alive
-// race of a server that drops idle connections. It counts connections.
+// close, then closes the connection: the keep-alive race of a server that
+// drops idle connections. It counts connections.
 func closingBackend(t *testing.T, answer func(head string) string) (string, *atomic.Int64) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -62,7 +62,6 @@ func closingBackend(t *testing.T, answer func(head string) string) (string, *ato
 					in = append(in, buf[:n]...)
 				}
 				io.WriteString(c, answer(head+string(in[len(head):])))
-				time.Sleep(20 * time.Millisecond)
 			}()
 		}
 	}()

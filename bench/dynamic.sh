@@ -129,7 +129,9 @@ for r in $(seq "$rounds"); do
 			taskset -c 1 wrk -t1 -c50 -d1s "$url" >/dev/null 2>&1 # warm-up
 			read -r rps p99 err <<<"$(load "$url")"
 			kill "$pid"
-			wait "$pid" 2>/dev/null || true
+			# start ran in a subshell: pid is no child to wait for; poll until it is gone
+			# so that the next front server finds the port free
+			while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 			echo "round=$r server=$srv workload=$wl rps=$rps p99ms=$p99 errors=$err" | tee -a "$results"
 		done
 	done

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"gibbon/config"
+	"gibbon/server"
 )
 
 // Config configures a [Server]. The zero value is valid: it listens on
@@ -38,6 +40,13 @@ type Config struct {
 	// Grace bounds Shutdown when its context has no deadline; 0 means ten
 	// seconds.
 	Grace time.Duration
+	// Driver is how connections are served; the zero value, DriverAuto,
+	// uses the epoll event loops where they run (Linux).
+	Driver Driver
+	// Balancing is how the epoll driver spreads new connections over its
+	// workers; the zero value, BalancingDefault, keeps the Model's
+	// Balancing key (reuseport unless it says fair).
+	Balancing Balancing
 	// Model is the whole configuration model, as the config files build it
 	// ([LoadConfig], config.Load): virtual hosts with their names and
 	// document roots, TLS certificates, plugins.load, [HANDLERS] rules,
@@ -46,6 +55,89 @@ type Config struct {
 	// for the standard set). New copies what it changes; the caller keeps
 	// the Model.
 	Model *config.Config
+}
+
+// Driver is how a [Server] runs its connections.
+type Driver uint8
+
+const (
+	// DriverAuto, the zero value, picks DriverEpoll where the epoll engine
+	// runs (Linux) and some listener is plain HTTP/1.x, else
+	// DriverGoroutine.
+	DriverAuto Driver = iota
+	// DriverEpoll serves the connections of plain listeners on epoll
+	// worker loops (the Model's Workers, Balancing and WorkerCapacity); a
+	// request for a handler moves its connection to a goroutine. TLS and
+	// h2c listeners are served on goroutines whatever the Driver. Where
+	// epoll does not run, starting the server fails.
+	DriverEpoll
+	// DriverGoroutine serves each connection on its own goroutine.
+	DriverGoroutine
+)
+
+var driverNames = [...]string{DriverAuto: "auto", DriverEpoll: "epoll", DriverGoroutine: "goroutine"}
+
+// String returns "auto", "epoll" or "goroutine".
+func (d Driver) String() string {
+	if int(d) < len(driverNames) {
+		return driverNames[d]
+	}
+	return "Driver(" + strconv.Itoa(int(d)) + ")"
+}
+
+// ParseDriver maps "auto" (or ""), "epoll" and "goroutine" to a Driver,
+// for a command-line flag.
+func ParseDriver(s string) (Driver, error) {
+	for d, name := range driverNames {
+		if s == name {
+			return Driver(d), nil
+		}
+	}
+	if s == "" {
+		return DriverAuto, nil
+	}
+	return 0, fmt.Errorf("gibbon: unknown driver %q (want auto, epoll or goroutine)", s)
+}
+
+// server maps d to package server's driver.
+func (d Driver) server() (server.Driver, error) {
+	switch d {
+	case DriverAuto:
+		return server.DriverAuto, nil
+	case DriverEpoll:
+		return server.DriverEpoll, nil
+	case DriverGoroutine:
+		return server.DriverGoroutine, nil
+	}
+	return 0, fmt.Errorf("gibbon: unknown %v", d)
+}
+
+// Balancing is how the epoll driver spreads new connections over its
+// workers (the config file's Balancing key).
+type Balancing uint8
+
+const (
+	// BalancingDefault, the zero value, keeps the Model's Balancing.
+	BalancingDefault Balancing = iota
+	// BalancingReusePort gives each worker its own SO_REUSEPORT
+	// listener: the kernel spreads the connections.
+	BalancingReusePort
+	// BalancingFair has one acceptor give each connection to the least
+	// busy worker (Monkey's -B).
+	BalancingFair
+)
+
+// server maps b to package server's Balancing option.
+func (b Balancing) server() (string, error) {
+	switch b {
+	case BalancingDefault:
+		return "", nil
+	case BalancingReusePort:
+		return "reuseport", nil
+	case BalancingFair:
+		return "fair", nil
+	}
+	return "", fmt.Errorf("gibbon: unknown Balancing(%d)", b)
 }
 
 // LoadConfig reads the config directory dir (gibbon.conf, sites/,

@@ -16,36 +16,62 @@ import (
 // Server is an embedded gibbon: the same engine, plugins, virtual hosts,
 // TLS and HTTP/2 as the gibbon command, plus the handlers registered with
 // Handle, HandleHTTP and Static. It is a value: several Servers may run in
-// one process. Register handlers before Start; the methods that start and
-// stop the server are safe for concurrent use.
+// one process. Register handlers before Check, Listen or Start; the
+// methods that start and stop the server are safe for concurrent use.
+//
+// A server goes through Check (validate the configuration, load the
+// plugins), Listen (bind every address) and Serve (accept and serve until
+// Shutdown); each step runs the earlier ones it needs. Start is Listen
+// followed by Serve in the background, Run is Start until a context ends.
 type Server struct {
 	cfg      Config
 	model    *config.Config
-	needRoot bool // the default host has no document root: Start makes an empty one
+	opts     server.Options // Driver and Balancing mapped by New
+	needRoot bool           // the default host has no document root: Check makes an empty one
 	router   router
 
-	mu       sync.Mutex
-	srv      *server.Server // set by Start
-	tmpRoot  string         // the empty document root Start made, removed by Shutdown
-	served   chan struct{}  // closed when Serve returned
-	serveErr error          // Serve's error, read after served is closed
-	stopped  bool
+	mu        sync.Mutex
+	srv       *server.Server // set by Check
+	tmpRoot   string         // the empty document root Check made, removed by Shutdown
+	listening bool           // Listen succeeded
+	served    chan struct{}  // set when serving begins, closed when Serve returned
+	serveErr  error          // Serve's error, read after served is closed
+	stopped   bool
 }
 
-// ErrStarted is what Start returns for a Server already started.
+// ErrStarted is what Listen, Start and Serve return for a Server already
+// bound or serving.
 var ErrStarted = errors.New("gibbon: server already started")
 
-// ErrStopped is what Start returns after Shutdown.
+// ErrStopped is what Check, Listen, Start and Serve return after Shutdown.
 var ErrStopped = errors.New("gibbon: server shut down")
 
+// ErrNoLogger is what ReopenLogs returns when no logger plugin is loaded.
+var ErrNoLogger = errors.New("gibbon: no logger plugin loaded")
+
 // New prepares a Server for cfg; it opens no socket and loads no plugin
-// yet (Start does). It fails for a malformed Listen address.
+// yet (Check does). It fails for a malformed Listen address or an unknown
+// Driver or Balancing.
 func New(cfg Config) (*Server, error) {
 	m, empty, err := cfg.model()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, model: m, needRoot: empty}
+	d, err := cfg.Driver.server()
+	if err != nil {
+		return nil, err
+	}
+	b, err := cfg.Balancing.server()
+	if err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, model: m, needRoot: empty, opts: server.Options{
+		Logger: logger, Version: cfg.Version, Grace: cfg.Grace, Driver: d, Balancing: b,
+	}}
 	s.router.init()
 	return s, nil
 }
@@ -64,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 // to the static files of their virtual host.
 //
 // Handle panics when the pattern is malformed, when it was registered
-// before, or after Start.
+// before, or after Check (Listen, Start).
 func (s *Server) Handle(pattern string, h Handler) {
 	if h == nil {
 		panic("gibbon: nil handler for " + pattern)
@@ -91,7 +117,7 @@ func (s *Server) handle(pattern string, h routeHandler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.srv != nil || s.stopped {
-		panic("gibbon: Handle after Start")
+		panic("gibbon: Handle after Check, Listen or Start")
 	}
 	if err := s.router.add(pattern, h); err != nil {
 		panic(err)
@@ -105,8 +131,8 @@ func (s *Server) handle(pattern string, h routeHandler) {
 // and is served by the core on the event loops (with sendfile and the
 // open-file cache), after every handler; any other prefix is a handler
 // (a pattern like Handle's: a method or host may come first) that copies
-// the file through the connection's goroutine. Static panics after Start
-// or when dir is not a directory.
+// the file through the connection's goroutine. Static panics after Check
+// (Listen, Start) or when dir is not a directory.
 func (s *Server) Static(prefix, dir string) {
 	if err := checkDir(dir); err != nil {
 		panic(err)
@@ -115,7 +141,7 @@ func (s *Server) Static(prefix, dir string) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.srv != nil || s.stopped {
-			panic("gibbon: Static after Start")
+			panic("gibbon: Static after Check, Listen or Start")
 		}
 		abs, err := absDir(dir)
 		if err != nil {
@@ -131,21 +157,25 @@ func (s *Server) Static(prefix, dir string) {
 	s.Handle(prefix, h)
 }
 
-// Start loads the plugins, binds every Listen address and starts serving
-// in the background; it returns once the listeners are bound (Addr then
-// answers). ctx bounds the start only: stop the server with Shutdown, or
-// use Run. Start may be called once.
-func (s *Server) Start(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// Check validates the configuration and loads the plugins without
+// binding: every document root must be a readable directory, the TLS
+// certificates must load, the Driver must run here, and each plugin of
+// plugins.load must be registered and accept its configuration. The
+// plugins' warnings go to Config.Logger. After Check, Describe answers,
+// and Shutdown runs the plugins' Cleanup. Listen and Start call Check
+// when it was not called; calling it again does nothing.
+func (s *Server) Check() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.checkLocked()
+}
+
+func (s *Server) checkLocked() error {
 	switch {
 	case s.stopped:
 		return ErrStopped
 	case s.srv != nil:
-		return ErrStarted
+		return nil
 	}
 	if s.needRoot {
 		dir, err := os.MkdirTemp("", "gibbon-empty-")
@@ -154,32 +184,159 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		s.tmpRoot, s.model.Hosts[0].DocumentRoot = dir, dir
 	}
-	logger := s.cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	opts := s.opts
+	if len(s.router.routes) > 0 {
+		// Without routes the router would only cost the core a request
+		// built for nothing.
+		opts.Router = &s.router
 	}
-	srv, err := server.New(s.model, server.Options{
-		Logger: logger, Version: s.cfg.Version, Grace: s.cfg.Grace, Router: &s.router,
-	})
-	if err == nil {
-		if err = srv.Listen(); err != nil {
-			srv.Shutdown(ctx) // the plugins' Cleanup
-		}
-	}
+	srv, err := server.New(s.model, opts)
 	if err != nil {
 		s.removeRoot()
 		return err
 	}
-	s.srv, s.served = srv, make(chan struct{})
-	go func() {
-		s.serveErr = srv.Serve()
-		close(s.served)
-	}()
+	for _, w := range srv.Pipeline().Warnings() {
+		opts.Logger.Warn(w.String())
+	}
+	s.srv = srv
 	return nil
 }
 
+// Describe returns the plugin chain Check loaded, stage by stage, one
+// line each (what gibbon -t prints), or "" before Check.
+func (s *Server) Describe() string {
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
+		return ""
+	}
+	return srv.Pipeline().Describe()
+}
+
+// Listen checks the server (see Check) and binds every Listen address
+// without serving yet: Addr then answers, and Serve starts accepting. A
+// process started as root may drop its privileges between Listen and
+// Serve, as the gibbon command does. On error no listener stays open and
+// the plugins are cleaned up. Listen returns ErrStarted when the server
+// is already bound.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.stopped:
+		return ErrStopped
+	case s.listening:
+		return ErrStarted
+	}
+	return s.listenLocked()
+}
+
+func (s *Server) listenLocked() error {
+	if err := s.checkLocked(); err != nil {
+		return err
+	}
+	if err := s.srv.Listen(); err != nil {
+		s.srv.Shutdown(context.Background()) // the plugins' Cleanup
+		s.srv = nil
+		s.removeRoot()
+		return err
+	}
+	s.listening = true
+	return nil
+}
+
+// Serve serves on the bound listeners (calling Listen first when it was
+// not) and blocks until Shutdown, then returns nil, or until a listener
+// fails, then returns the error (call Shutdown to run the plugins'
+// Cleanup). It returns ErrStarted when the server already serves.
+func (s *Server) Serve() error {
+	srv, served, err := s.beginServe(false)
+	if err != nil {
+		return err
+	}
+	return s.serve(srv, served)
+}
+
+// Start checks the server, binds every Listen address and serves in the
+// background; it returns once the listeners are bound (Addr then
+// answers). ctx bounds the start only: stop the server with Shutdown, or
+// use Run. Start returns ErrStarted after Listen, Serve or Start.
+func (s *Server) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	srv, served, err := s.beginServe(true)
+	if err != nil {
+		return err
+	}
+	go s.serve(srv, served)
+	return nil
+}
+
+// beginServe binds the listeners when needed (they must not be bound yet
+// when unbound is set) and marks the server as serving.
+func (s *Server) beginServe(unbound bool) (*server.Server, chan struct{}, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.stopped:
+		return nil, nil, ErrStopped
+	case s.served != nil, unbound && s.listening:
+		return nil, nil, ErrStarted
+	}
+	if !s.listening {
+		if err := s.listenLocked(); err != nil {
+			return nil, nil, err
+		}
+	}
+	s.served = make(chan struct{})
+	return s.srv, s.served, nil
+}
+
+// serve runs srv until it stops and closes served.
+func (s *Server) serve(srv *server.Server, served chan struct{}) error {
+	err := srv.Serve()
+	s.serveErr = err
+	close(served)
+	return err
+}
+
+// ReloadCertificates reads the TLS certificate files again and swaps the
+// new certificates in for the next handshakes; on error the current ones
+// stay in use. It does nothing without TLS listeners, or before Check.
+// The gibbon command calls it on SIGHUP. (During handshakes the files are
+// also looked at, at most once a minute, and reloaded when they changed.)
+func (s *Server) ReloadCertificates() error {
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.ReloadCertificates()
+}
+
+// ReopenLogs makes the logger plugin close and reopen its log files, so
+// that files moved aside by a log rotation are replaced by new ones; the
+// gibbon command calls it on SIGUSR1. It returns ErrNoLogger when no
+// logger plugin is loaded (or before Check).
+func (s *Server) ReopenLogs() error {
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
+		return ErrNoLogger
+	}
+	r, ok := srv.Pipeline().Plugin("logger").(interface{ Reopen() error })
+	if !ok {
+		return ErrNoLogger
+	}
+	return r.Reopen()
+}
+
 // Addr returns the first bound address (with the port the kernel chose
-// for ":0"), or nil before Start.
+// for ":0"), or nil before Listen.
 func (s *Server) Addr() net.Addr {
 	if a := s.Addrs(); len(a) > 0 {
 		return a[0]
@@ -187,7 +344,8 @@ func (s *Server) Addr() net.Addr {
 	return nil
 }
 
-// Addrs returns every bound address in Listen order, or nil before Start.
+// Addrs returns every bound address in Listen order, or nil before
+// Listen.
 func (s *Server) Addrs() []net.Addr {
 	s.mu.Lock()
 	srv := s.srv
@@ -199,11 +357,12 @@ func (s *Server) Addrs() []net.Addr {
 }
 
 // Shutdown stops the server gracefully: it closes the listeners and the
-// idle connections, lets the requests in flight finish, then runs the
-// plugins' Cleanup. When ctx ends first (or, without a deadline, after
-// Config.Grace) it closes the remaining connections, cancelling their
-// requests' contexts, and returns ctx's error. Shutdown is safe to call
-// more than once, and before Start.
+// idle connections, lets the requests in flight finish, waits for Serve to
+// return, then runs the plugins' Cleanup. When ctx ends first (or, without
+// a deadline, after Config.Grace) it closes the remaining connections,
+// cancelling their requests' contexts, and returns ctx's error. Shutdown
+// is safe to call more than once, and at any step: after Check or Listen
+// it runs the Cleanup and closes the listeners.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srv, served := s.srv, s.served
@@ -213,7 +372,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	err := srv.Shutdown(ctx)
-	<-served
+	if served != nil {
+		<-served
+	}
 	s.mu.Lock()
 	s.removeRoot()
 	s.mu.Unlock()
@@ -227,16 +388,19 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	served := s.served
+	s.mu.Unlock()
 	select {
 	case <-ctx.Done():
 		return s.Shutdown(context.WithoutCancel(ctx))
-	case <-s.served:
+	case <-served:
 		s.Shutdown(context.WithoutCancel(ctx))
 		return s.serveErr
 	}
 }
 
-// removeRoot removes the empty document root Start made (s.mu is held).
+// removeRoot removes the empty document root Check made (s.mu is held).
 func (s *Server) removeRoot() {
 	if s.tmpRoot != "" {
 		os.Remove(s.tmpRoot)

@@ -2,6 +2,7 @@ package gibbon_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -137,4 +138,131 @@ func ExampleCtx_Flush() {
 	defer srv.Shutdown(context.Background())
 	fetch("http://" + srv.Addr().String() + "/count")
 	// Output: 200 0 1 2
+}
+
+func ExampleServer_Check() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}})
+	// Validate the configuration and load the plugins, binding nothing
+	// (what gibbon -t does).
+	if err := srv.Check(); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background()) // the plugins' Cleanup
+	fmt.Println(srv.Addr() == nil)
+	// Output: true
+}
+
+func ExampleServer_Describe() {
+	srv, _ := gibbon.New(gibbon.Config{})
+	if err := srv.Check(); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	fmt.Print(srv.Describe())
+	// Output:
+	// plugins: -
+	// process context: -
+	// worker context: -
+	// stage 10 accept: -
+	// stage 20 request: -
+	// stage 30 handle: - (static files)
+	// stage 40 done: -
+	// stage 50 close: -
+}
+
+func ExampleServer_Listen() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}})
+	srv.HandleFunc("/", func(c *gibbon.Ctx) { c.String(200, "bound first\n") })
+	if err := srv.Listen(); err != nil { // binds, serves nothing yet
+		log.Fatal(err)
+	}
+	// A process started as root would drop its privileges here.
+	go srv.Serve()
+	defer srv.Shutdown(context.Background())
+	fetch("http://" + srv.Addr().String() + "/")
+	// Output: 200 bound first
+}
+
+func ExampleServer_Serve() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}})
+	srv.HandleFunc("/", func(c *gibbon.Ctx) { c.String(200, "served\n") })
+	if err := srv.Listen(); err != nil {
+		log.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }() // blocks until Shutdown
+	fetch("http://" + srv.Addr().String() + "/")
+	srv.Shutdown(context.Background())
+	fmt.Println(<-done)
+	// Output:
+	// 200 served
+	// <nil>
+}
+
+func ExampleServer_ReloadCertificates() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0 tls h2"}})
+	if err := srv.Start(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	// After the certificate files were renewed (the gibbon command does
+	// this on SIGHUP):
+	if err := srv.ReloadCertificates(); err != nil {
+		log.Print("keeping the current certificates: ", err)
+	}
+	fmt.Println("reloaded")
+	// Output: reloaded
+}
+
+func ExampleServer_ReopenLogs() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}})
+	if err := srv.Start(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	// After a log rotation moved the files aside (the gibbon command does
+	// this on SIGUSR1). This configuration loads no logger plugin.
+	if err := srv.ReopenLogs(); errors.Is(err, gibbon.ErrNoLogger) {
+		fmt.Println("no log files")
+	} else if err != nil {
+		log.Print(err)
+	}
+	// Output: no log files
+}
+
+func ExampleParseDriver() {
+	d, err := gibbon.ParseDriver("goroutine") // from a --driver flag
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d, d == gibbon.DriverGoroutine)
+	// Output: goroutine true
+}
+
+func ExampleDriver() {
+	srv, _ := gibbon.New(gibbon.Config{
+		Listen: []string{"127.0.0.1:0"},
+		Driver: gibbon.DriverGoroutine, // one goroutine per connection, no epoll loop
+	})
+	srv.HandleFunc("/", func(c *gibbon.Ctx) { c.String(200, "on a goroutine\n") })
+	srv.Start(context.Background())
+	defer srv.Shutdown(context.Background())
+	fetch("http://" + srv.Addr().String() + "/")
+	// Output: 200 on a goroutine
+}
+
+func ExampleBalancing() {
+	srv, _ := gibbon.New(gibbon.Config{
+		Listen:    []string{"127.0.0.1:0"},
+		Workers:   2,
+		Driver:    gibbon.DriverEpoll,
+		Balancing: gibbon.BalancingFair, // one acceptor feeds the least busy worker
+	})
+	srv.HandleFunc("/", func(c *gibbon.Ctx) { c.String(200, "balanced\n") })
+	if err := srv.Start(context.Background()); err != nil {
+		log.Fatal(err) // DriverEpoll fails where epoll does not run
+	}
+	defer srv.Shutdown(context.Background())
+	fetch("http://" + srv.Addr().String() + "/")
+	// Output: 200 balanced
 }

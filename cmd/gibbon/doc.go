@@ -1,15 +1,19 @@
 // Command gibbon runs the gibbon web server.
 //
-// It is the thin outer shell of the server: it parses the command line, finds
-// the configuration (a config directory given with -c, ./conf, or the embedded
-// default that serves ./htdocs or a built-in welcome page on port 2001), asks
-// package server to bind every listener, drops root privileges to the
-// configured User, writes the pid file and serves until SIGTERM or SIGINT,
-// which start a graceful shutdown. It imports plugins/all, so every standard
-// plugin is registered; a plugin runs only when plugins.load names it.
+// It is a thin user of the library API (package gibbon): it parses the
+// command line, finds the configuration (a config directory given with -c,
+// ./conf, or the embedded default that serves ./htdocs or a built-in welcome
+// page on port 2001), builds the server with gibbon.New, binds every
+// listener with Listen, drops root privileges to the configured User,
+// writes the pid file and serves until SIGTERM or SIGINT, which start a
+// graceful shutdown. It imports plugins/all, so every standard plugin is
+// registered; a plugin runs only when plugins.load names it.
 //
 // It is not the server: it holds no request handling, no config parsing and no
-// listener logic. Everything it does is wiring and process management.
+// listener logic. Everything it does is wiring and process management. It
+// imports gibbon, gibbon/config (to load the model and print its
+// warnings), gibbon/plugins/all and gibbon/plugins/auth (passwd), never
+// gibbon/server.
 //
 // Flags (each has a short and a long form):
 //
@@ -27,7 +31,9 @@
 //
 // It blank-imports gibbon/plugins/all, so every standard plugin can be
 // enabled by plugins.load. SIGUSR1 makes the logger plugin reopen its
-// files (log rotation); at shutdown the plugins' Cleanup runs after the
+// files (log rotation, Server.ReopenLogs); SIGHUP reloads the TLS
+// certificates (Server.ReloadCertificates); -t loads the plugins without
+// binding (Server.Check) and prints Server.Describe; at shutdown the plugins' Cleanup runs after the
 // last request, so the logger writes every line it holds.
 //
 // `gibbon passwd [-c] [-D] [-s] FILE USER [PASS]` manages an auth users

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"gibbon/server"
+	"gibbon"
 )
 
 // usage is the text printed by -h and --help.
@@ -113,7 +113,7 @@ func parseFlags(args []string) (*options, error) {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
 	}
-	if _, err := server.ParseDriver(o.driver); err != nil {
+	if _, err := gibbon.ParseDriver(o.driver); err != nil {
 		return nil, fmt.Errorf("%w: --driver %q: want auto, epoll or goroutine", errUsage, o.driver)
 	}
 	if o.oneShot != "" && (o.configDir != "" || o.serverConf != "") {

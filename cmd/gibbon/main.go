@@ -13,9 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"gibbon"
 	"gibbon/config"
-	_ "gibbon/plugins/all" // the standard plugins; plugins.load enables them
-	"gibbon/server"
 )
 
 // version is the release name printed by -v and sent in the Server header.
@@ -63,43 +62,52 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, err)
 		return 1
 	}
-	srv, err := server.New(cfg, serverOptions(opts, logger))
+	srv, err := gibbon.New(serverConfig(cfg, opts, logger))
 	if err != nil {
 		printError(stderr, err)
 		return 1
 	}
-	for _, w := range srv.Pipeline().Warnings() {
-		logger.Warn(w.String())
-	}
 	if opts.test {
+		if err := srv.Check(); err != nil {
+			printError(stderr, err)
+			return 1
+		}
 		fmt.Fprintf(stdout, "gibbon: configuration %s is valid\n", describe(cfg))
-		fmt.Fprint(stdout, srv.Pipeline().Describe())
+		fmt.Fprint(stdout, srv.Describe())
 		srv.Shutdown(context.Background()) // the plugins' Cleanup
 		return 0
 	}
 	return serve(srv, cfg, logger, stderr)
 }
 
-// serverOptions maps the command line to the server's options.
-func serverOptions(o *options, logger *slog.Logger) server.Options {
-	d, _ := server.ParseDriver(o.driver) // checked by parseFlags
-	so := server.Options{Logger: logger, Version: version, Grace: shutdownGrace, Driver: d}
+// serverConfig maps the loaded configuration and the command line to the
+// server's.
+func serverConfig(cfg *config.Config, o *options, logger *slog.Logger) gibbon.Config {
+	d, _ := gibbon.ParseDriver(o.driver) // checked by parseFlags
+	c := gibbon.Config{Model: cfg, Logger: logger, Version: version, Grace: shutdownGrace, Driver: d}
 	if o.fair {
-		so.Balancing = "fair"
+		c.Balancing = gibbon.BalancingFair
 	}
-	return so
+	return c
 }
 
 // serve binds the listeners, drops privileges, writes the pid file and runs
 // the server until a termination signal arrives.
-func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr io.Writer) int {
+func serve(srv *gibbon.Server, cfg *config.Config, logger *slog.Logger, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	// Listen loads the plugins (reporting their warnings) and binds.
 	if err := srv.Listen(); err != nil {
 		printError(stderr, err)
 		return 1
 	}
+	served := false // once Serve ran, the shutdown below is the graceful one
+	defer func() {
+		if !served {
+			srv.Shutdown(context.Background()) // the listeners and the plugins' Cleanup
+		}
+	}()
 	if p := cfg.Server.PidFile; p != "" {
 		if err := writePidFile(p); err != nil {
 			printError(stderr, err)
@@ -124,6 +132,7 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
 	errc := make(chan error, 1)
+	served = true
 	go func() { errc <- srv.Serve() }()
 	for waiting := true; waiting; {
 		select {
@@ -132,6 +141,7 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 				return 0
 			}
 			printError(stderr, err)
+			srv.Shutdown(context.Background()) // the plugins' Cleanup
 			return 1
 		case <-hup:
 			reloadCertificates(srv, logger)
@@ -158,7 +168,7 @@ func serve(srv *server.Server, cfg *config.Config, logger *slog.Logger, stderr i
 // reloadCertificates answers SIGHUP: the TLS certificate files are read
 // again; on error the current certificates stay. Only certificates are
 // reloaded: the rest of the configuration needs a restart.
-func reloadCertificates(srv *server.Server, logger *slog.Logger) {
+func reloadCertificates(srv *gibbon.Server, logger *slog.Logger) {
 	if err := srv.ReloadCertificates(); err != nil {
 		logger.Error("SIGHUP: reloading TLS certificates failed; keeping the current ones", "err", err)
 		return
@@ -166,18 +176,17 @@ func reloadCertificates(srv *server.Server, logger *slog.Logger) {
 	logger.Info("SIGHUP: TLS certificates reloaded")
 }
 
-// reopenLogs asks the logger plugin, when loaded, to reopen its files.
-func reopenLogs(srv *server.Server, logger *slog.Logger) {
-	r, ok := srv.Pipeline().Plugin("logger").(interface{ Reopen() error })
-	if !ok {
+// reopenLogs answers SIGUSR1: the logger plugin, when loaded, reopens its
+// files.
+func reopenLogs(srv *gibbon.Server, logger *slog.Logger) {
+	switch err := srv.ReopenLogs(); {
+	case errors.Is(err, gibbon.ErrNoLogger):
 		logger.Info("SIGUSR1: no logger plugin loaded")
-		return
-	}
-	if err := r.Reopen(); err != nil {
+	case err != nil:
 		logger.Error("reopening logs", "err", err)
-		return
+	default:
+		logger.Info("logs reopened")
 	}
-	logger.Info("logs reopened")
 }
 
 // printError writes err as lines starting with "gibbon: ", one per joined error.

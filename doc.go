@@ -12,6 +12,20 @@
 // A [Server] is a value: several may run in one process. [Config]'s zero
 // value is valid; [LoadConfig] reads a config directory.
 //
+// # Steps
+//
+// [Server.Start] and [Server.Run] do everything; a program that manages
+// its process, as the gibbon command does (it is a thin user of this
+// API), takes the steps one by one: [Server.Check] validates the
+// configuration and loads the plugins without binding ([Server.Describe]
+// then tells the plugin chain: gibbon -t), [Server.Listen] binds every
+// address, so that root privileges may be dropped before [Server.Serve]
+// accepts, and [Server.Shutdown] stops gracefully. While it serves,
+// [Server.ReloadCertificates] reads the TLS certificates again (SIGHUP)
+// and [Server.ReopenLogs] reopens the logger plugin's files (SIGUSR1).
+// [Config.Driver] and [Config.Balancing] choose how connections are
+// served (--driver, -B).
+//
 // # Where handlers run
 //
 // Handlers are blocking content handlers (stage 30, consulted before the

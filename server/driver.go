@@ -35,19 +35,6 @@ func (d Driver) String() string {
 	return fmt.Sprintf("Driver(%d)", uint8(d))
 }
 
-// ParseDriver maps "auto" (or ""), "epoll" and "goroutine" to a Driver.
-func ParseDriver(s string) (Driver, error) {
-	switch s {
-	case "", "auto":
-		return DriverAuto, nil
-	case "epoll":
-		return DriverEpoll, nil
-	case "goroutine":
-		return DriverGoroutine, nil
-	}
-	return 0, fmt.Errorf("server: unknown driver %q (want auto, epoll or goroutine)", s)
-}
-
 // chooseDriver resolves opts.Driver for cfg: DriverEpoll or
 // DriverGoroutine.
 func chooseDriver(d Driver, cfg *config.Config) (Driver, error) {

@@ -209,8 +209,8 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 }
 
 // Pipeline returns the plugins New loaded (nil-safe: an empty Pipeline
-// when plugins.load names none). The command uses it for -t (Describe)
-// and SIGUSR1 (the logger's Reopen).
+// when plugins.load names none). Package gibbon uses it for its warnings,
+// Describe (gibbon -t) and ReopenLogs (the logger's Reopen on SIGUSR1).
 func (s *Server) Pipeline() *stage.Pipeline { return s.pp.p }
 
 // now is the plugins' clock: the server's coarse clock once Listen has

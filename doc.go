@@ -37,7 +37,8 @@
 // the header lists, the read and write buffers and the request context are
 // the connection's and reused; a handler's own work (JSON encoding, a
 // context's Done channel) costs what it allocates. Requests no pattern
-// matches stay on the loop and are served by the core (static files).
+// matches go on to the configuration's [HANDLERS] rules and then to the
+// core (static files), on the loop unless a rule's handler blocks.
 //
 // # net/http compatibility
 //

@@ -3,7 +3,8 @@
 // It turns bytes into parsed request heads ([Parse]), decodes chunked request
 // bodies ([ChunkedDecoder]) and appends response heads and chunk framing to
 // byte slices ([AppendStatusLine], [AppendHeader], [AppendChunkHeader],
-// [LastChunk]).
+// [LastChunk]). For the client side of the proxy plugin it also parses
+// response heads ([ParseResponse]).
 //
 // The package is NOT a server: it never reads or writes a socket, never
 // touches files, keeps no global mutable state and knows nothing about

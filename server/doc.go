@@ -24,12 +24,15 @@
 // serves hand-offs, TLS and h2c listeners and, on other systems, every
 // connection. The steps
 // below are the goroutine driver's; the loop driver shares 3 and 4.
+// docs/ARCHITECTURE.md follows a request through both drivers, function
+// by function.
 //
 // # Request flow
 //
 //  1. server.go: [Server.Listen] binds every Listen address; [Server.Serve]
-//     runs acceptLoop per listener, which tracks each connection and
-//     starts conn.serve.
+//     runs acceptLoop per goroutine-driver listener, which tracks each
+//     connection and starts conn.begin on its goroutine (stage 10, then
+//     serveTLS, serveH2C or conn.serve).
 //  2. conn.go: serve loops readHead → handle → keep alive or close.
 //     readHead parses the next head from the read buffer (several pipelined
 //     requests may come from one read) and reads more only when needed,
@@ -89,8 +92,9 @@
 //     answer the filter wrote (Respond(status, "", nil): the vhost's error
 //     page, keeping the filter's fields; 3xx with Location: a small page);
 //     Close → the connection closes without an answer.
-//   - 30: Pipeline.Route on the (possibly rewritten) path; a directory
-//     path no rule matches is tried through the host's index files. An
+//   - 30: the [Router] of [Options] (library mode) first, then
+//     Pipeline.Route, on the (possibly rewritten) path; a directory path
+//     no rule matches is tried through the host's index files. An
 //     inline handler writes into an in-memory writer (memWriter), sent
 //     with a Content-Length; a blocking one runs in the goroutine driver
 //     (the loop hands off, carrying stage 20's result so it does not run

@@ -18,8 +18,10 @@
 //
 // then builds the per-stage chains once. The server then calls the
 // Pipeline at five points (see [Pipeline]); InitWorker once per worker (the
-// thread context); and Cleanup on reload or shutdown, which reaches every
-// plugin that was created, even after a partial provision.
+// thread context); and Cleanup at shutdown, which reaches every plugin
+// that was created, even after a partial provision. (There is no
+// configuration reload yet: the command's SIGHUP reloads only TLS
+// certificates.)
 //
 // # Stages (Monkey's numbers)
 //
@@ -33,10 +35,13 @@
 //
 // # Where hooks run
 //
-// Hooks of stages 10, 20 (unless the filter says [Blocker.Blocks]), 40 and
-// 50 run on the event loop of the worker that owns the connection: they must
-// not block (no disk or network I/O, no long computation); a plugin that
-// needs such work hands it to its own goroutine, as the logger plugin does.
+// On the server's epoll driver, hooks of stages 10, 20 (unless the filter
+// says [Blocker.Blocks]), 40 and 50 run on the event loop of the worker
+// that owns the connection; on its goroutine driver (TLS, h2c, connections
+// handed off a loop) on the connection's goroutine, or an HTTP/2
+// connection's driver goroutine. Either way they must not block (no disk
+// or network I/O, no long computation); a plugin that needs such work
+// hands it to its own goroutine, as the logger plugin does.
 // A content handler declares with Blocking whether it may block; the server
 // moves a connection whose request routes to a blocking handler off the
 // loop first. Hooks of one HTTP/1 connection are never called

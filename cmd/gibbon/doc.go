@@ -15,7 +15,7 @@
 // warnings), gibbon/plugins/all and gibbon/plugins/auth (passwd), never
 // gibbon/server.
 //
-// Flags (each has a short and a long form):
+// Flags (a single dash or two work for either form):
 //
 //	-c, --configdir DIR    load the configuration directory DIR
 //	-s, --serverconf FILE  server config file name inside DIR (default gibbon.conf, else monkey.conf)
@@ -25,9 +25,15 @@
 //	    --driver NAME      epoll (event loops), goroutine (one per connection) or auto
 //	-B, --balancing-fair   epoll driver: Balancing fair instead of the config's
 //	-I, --pid-file FILE    write the process id to FILE while running
+//	    --https            serve every listener over TLS with HTTP/2 and HTTP/1.1 ("tls h2")
+//	    --tls-cert FILE    PEM certificate of the TLS listeners (with --tls-key)
+//	    --tls-key FILE     PEM private key of --tls-cert
 //	-t, --test             check the configuration, print the plugin chain per stage, exit
 //	-v, --version          print the version and exit
 //	-h, --help             print this help and exit
+//
+// SIGHUP reloads the TLS certificate files (the rest of the configuration
+// needs a restart).
 //
 // It blank-imports gibbon/plugins/all, so every standard plugin can be
 // enabled by plugins.load. SIGUSR1 makes the logger plugin reopen its

@@ -4,9 +4,9 @@
 // (the environment of a CGI child, the PARAMS of a FastCGI request).
 //
 // It is not a CGI host: it starts no process, opens no connection and
-// knows nothing of the stage API (package internal may not import it); the
-// plugins fill a [Meta] from the request and turn a [Head] into response
-// header fields.
+// knows nothing of the stage API (packages under internal may not import
+// it); the plugins fill a [Meta] from the request and turn a [Head] into
+// response header fields.
 //
 // Invariants: [Read] never consumes a byte past the blank line that ends
 // the head, never keeps more than its limit, and drops the fields the

@@ -22,12 +22,12 @@
 // cancelled when the client goes away, and a ResponseWriter that is a
 // stage.Flusher for streaming. A returned *stage.InternalRedirect is
 // followed as stage documents it. For index files: when r.Path ends in "/"
-// and no rule matches it, the server tries the host's index files in
-// order and, for the first that exists, routes on r.Path+name; if that
-// finds a rule it serves it with the request as is (the handler finds the
-// same index file; rewriting r.Path to the index path works too). So
-// "Match /.*\.php fastcgi" runs /dir/index.php for "/dir/", never serving
-// it as a static file.
+// and no rule matches it, the server (exchange.routeIndex in package
+// server) tries the host's index files in order and, for the first that
+// exists, routes on r.Path+name; if that finds a rule it serves the
+// request rewritten to that path (the handler would find the same index
+// file for the directory path too). So "Match /.*\.php fastcgi" runs
+// /dir/index.php for "/dir/", never serving it as a static file.
 //
 // Invariants: a connection goes back to the pool only after an
 // END_REQUEST with FCGI_REQUEST_COMPLETE, with all of the request's STDIN

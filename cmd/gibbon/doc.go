@@ -32,14 +32,11 @@
 //	-v, --version          print the version and exit
 //	-h, --help             print this help and exit
 //
-// SIGHUP reloads the TLS certificate files (the rest of the configuration
-// needs a restart).
-//
-// It blank-imports gibbon/plugins/all, so every standard plugin can be
-// enabled by plugins.load. SIGUSR1 makes the logger plugin reopen its
-// files (log rotation, Server.ReopenLogs); SIGHUP reloads the TLS
-// certificates (Server.ReloadCertificates); -t loads the plugins without
-// binding (Server.Check) and prints Server.Describe; at shutdown the plugins' Cleanup runs after the
+// SIGUSR1 makes the logger plugin reopen its files (log rotation,
+// Server.ReopenLogs); SIGHUP reloads the TLS certificates
+// (Server.ReloadCertificates; the rest of the configuration needs a
+// restart); -t loads the plugins without binding (Server.Check) and
+// prints Server.Describe; at shutdown the plugins' Cleanup runs after the
 // last request, so the logger writes every line it holds.
 //
 // `gibbon passwd [-c] [-D] [-s] FILE USER [PASS]` manages an auth users

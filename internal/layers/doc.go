@@ -4,7 +4,8 @@
 // own Protocol interface), websocket beside them with no gibbon import;
 // stage (the plugin API) above config and http1; static and vhost above
 // those; then the server wiring and the plugins, which never import the
-// server, the engine or one another; plugins/all and the root package
+// server, the engine or one another (code they share lives under
+// plugins/internal/); plugins/all and the root package
 // gibbon (library mode) above the server; the command, the examples and the
 // end-to-end tests at the top. docs/ARCHITECTURE.md has the table.
 //

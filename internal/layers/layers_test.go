@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"gibbon/server": {"gibbon/internal/", "gibbon/config", "gibbon/http1", "gibbon/http2", "gibbon/tlsx",
 		"gibbon/engine", "gibbon/vhost", "gibbon/static", "gibbon/stage"},
 	"gibbon/plugins/": {"gibbon/internal/", "gibbon/config", "gibbon/http1", "gibbon/stage",
-		"gibbon/static"},
+		"gibbon/static", "gibbon/plugins/internal/"}, // code shared by plugins, never another plugin
 	"gibbon/plugins/all": {"gibbon/plugins/", "gibbon/stage"},
 	"gibbon": {"gibbon/internal/", "gibbon/config", "gibbon/http1", "gibbon/stage", "gibbon/static",
 		"gibbon/server"},

@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"gibbon/internal/cgihead"
+	"gibbon/plugins/internal/cgistage"
 	"gibbon/stage"
-	"gibbon/static"
 )
 
 // CGI is the plugin: the [CGI] settings and the process slots shared by its
@@ -60,7 +57,7 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 			return stage.Error(403, fmt.Errorf("cgi: %s is not executable", s.Name))
 		}
 	}
-	body, length, done, err := requestBody(r)
+	body, length, done, err := cgistage.RequestBody(r, "cgi")
 	if err != nil {
 		return err
 	}
@@ -71,7 +68,7 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 		return stage.Error(503, errors.New("cgi: all process slots busy"))
 	}
 	defer h.c.release()
-	env := cgihead.Environ(meta(r, s, length).Append(nil))
+	env := cgihead.Environ(cgistage.Meta(r, s, length).Append(nil))
 	return h.run(ctx, w, r, s, env, body)
 }
 
@@ -135,9 +132,9 @@ func (h *handler) run(ctx context.Context, w stage.ResponseWriter, r *stage.Requ
 	if head.Kind() == cgihead.LocalRedirect {
 		io.Copy(io.Discard, br) // RFC 3875 §6.2.2: no body; bounded by the time limit
 		p.wait()
-		return localRedirect(head.Location)
+		return cgistage.LocalRedirect(head.Location, "cgi", 500)
 	}
-	writeHead(w, head, h.mimetype)
+	cgistage.WriteHead(w, head, h.mimetype)
 	var flush func() error
 	if f, ok := w.(stage.Flusher); ok {
 		flush = f.Flush
@@ -161,115 +158,6 @@ func (h *handler) run(ctx context.Context, w stage.ResponseWriter, r *stage.Requ
 		h.c.log.Debug("cgi exit", "script", s.Name, "err", err)
 	}
 	return nil
-}
-
-// writeHead copies the script's head to w.
-func writeHead(w stage.ResponseWriter, head *cgihead.Head, mimetype string) {
-	hd := w.Header()
-	for _, f := range head.Fields {
-		hd.Add(f.Name, f.Value)
-	}
-	if head.ContentType == "" && mimetype != "" {
-		hd.Set("Content-Type", mimetype)
-	}
-	w.WriteHeader(head.Code())
-}
-
-// localRedirect turns "Location: /path?query" into a
-// *stage.InternalRedirect.
-func localRedirect(loc string) error {
-	p, q, _ := strings.Cut(loc, "?")
-	clean, status := static.CleanPath([]byte(p))
-	if status != 0 {
-		return stage.Error(500, fmt.Errorf("cgi: bad local redirect %q", loc))
-	}
-	return &stage.InternalRedirect{Path: clean, Query: q}
-}
-
-// requestBody returns what the script reads on stdin and CONTENT_LENGTH
-// (-1: no body). A body of unknown length (chunked) is spooled to a
-// temporary file first, since CGI needs its length. done releases the
-// spool.
-func requestBody(r *stage.Request) (body io.Reader, length int64, done func(), err error) {
-	done = func() {}
-	if r.Body == nil {
-		return nil, -1, done, nil
-	}
-	hs := headers(r)
-	if n, ok := cgihead.ContentLength(hs); ok {
-		return io.LimitReader(r.Body, n), n, done, nil
-	}
-	if r.Header("Transfer-Encoding") == nil {
-		return nil, -1, done, nil
-	}
-	f, n, err := cgihead.Spool(r.Body, 0)
-	if err != nil {
-		var se *cgihead.StatusError
-		if errors.As(err, &se) {
-			return nil, 0, done, stage.Error(se.Status, err)
-		}
-		return nil, 0, done, fmt.Errorf("cgi: spooling the request body: %w", err)
-	}
-	return f, n, func() { f.Close() }, nil
-}
-
-func headers(r *stage.Request) []cgihead.Header {
-	hs := make([]cgihead.Header, len(r.Headers))
-	for i, h := range r.Headers {
-		hs[i] = cgihead.Header{Name: h.Name, Value: h.Value}
-	}
-	return hs
-}
-
-// meta fills the meta-variables of r for script s.
-func meta(r *stage.Request, s cgihead.Script, length int64) *cgihead.Meta {
-	m := &cgihead.Meta{
-		Method:         string(r.MethodName),
-		RequestURI:     string(r.Target),
-		Query:          r.Query,
-		ScriptName:     s.Name,
-		ScriptFilename: s.Filename,
-		PathInfo:       s.PathInfo,
-		DocumentRoot:   r.VHost.DocumentRoot,
-		ServerName:     serverName(r),
-		ServerAddr:     r.Conn.Local.Addr().Unmap().String(),
-		ServerPort:     strconv.Itoa(int(r.Conn.Local.Port())),
-		ServerProtocol: protocol(r),
-		ServerSoftware: "gibbon",
-		RemoteAddr:     r.Conn.Remote.Addr().Unmap().String(),
-		RemotePort:     strconv.Itoa(int(r.Conn.Remote.Port())),
-		RemoteUser:     r.User,
-		HTTPS:          r.Conn.TLS,
-		ContentLength:  length,
-		Headers:        headers(r),
-	}
-	if m.RequestURI == "" {
-		m.RequestURI = stage.EscapePath(r.Path)
-		if r.Query != "" {
-			m.RequestURI += "?" + r.Query
-		}
-	}
-	return m
-}
-
-// serverName is the Host header without its port, else the vhost's name.
-func serverName(r *stage.Request) string {
-	host := string(r.Host)
-	if host == "" {
-		return r.VHost.Name
-	}
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		return h
-	}
-	return strings.Trim(host, "[]")
-}
-
-// protocol is SERVER_PROTOCOL: the HTTP/1.x version, else HTTP/2.0.
-func protocol(r *stage.Request) string {
-	if s := r.Proto.String(); strings.HasPrefix(s, "HTTP/") {
-		return s
-	}
-	return "HTTP/2.0"
 }
 
 var (

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gibbon/config"
+	"gibbon/plugins/internal/cgistage"
 	"gibbon/stage"
 )
 
@@ -36,9 +37,9 @@ func (c *CGI) Decode(pc *stage.PluginConfig) error {
 			var err error
 			switch {
 			case strings.EqualFold(e.Key, "TimeLimit"):
-				c.timeLimit, err = duration(e.Value)
+				c.timeLimit, err = cgistage.Duration(e.Value)
 			case strings.EqualFold(e.Key, "QueueTimeout"):
-				c.queueTimeout, err = duration(e.Value)
+				c.queueTimeout, err = cgistage.Duration(e.Value)
 			case strings.EqualFold(e.Key, "MaxProcesses"):
 				c.maxProcs, err = strconv.Atoi(e.Value)
 				if err == nil && c.maxProcs < 1 {
@@ -53,22 +54,6 @@ func (c *CGI) Decode(pc *stage.PluginConfig) error {
 		}
 	}
 	return nil
-}
-
-// duration reads whole seconds ("30") or a Go duration ("1.5s"); it must
-// be positive.
-func duration(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if n, aerr := strconv.Atoi(v); aerr == nil {
-		d, err = time.Duration(n)*time.Second, nil
-	}
-	if err != nil {
-		return 0, errors.New("want seconds or a duration such as 500ms")
-	}
-	if d <= 0 {
-		return 0, errors.New("must be positive")
-	}
-	return d, nil
 }
 
 // Provision takes the logger and makes the process slots.

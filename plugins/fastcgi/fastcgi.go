@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"gibbon/internal/cgihead"
+	"gibbon/plugins/internal/cgistage"
 	"gibbon/stage"
-	"gibbon/static"
 )
 
 // FastCGI is the plugin: the backends of fastcgi.conf. Read-only after
@@ -56,13 +56,13 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 		// script to the backend (the cgi.fix_pathinfo hole).
 		return stage.Error(403, fmt.Errorf("fastcgi: %s is not a script", s.Name))
 	}
-	body, length, done, err := requestBody(r)
+	body, length, done, err := cgistage.RequestBody(r, "fastcgi")
 	if err != nil {
 		return err
 	}
 	defer done()
 	x := &exchange{h: h, w: w, r: r, s: s, ctx: r.Context(), body: &countingReader{r: body}}
-	for _, v := range meta(r, s, length).Append(nil) {
+	for _, v := range cgistage.Meta(r, s, length).Append(nil) {
 		x.params = append(x.params, [2]string{v.Name, v.Value})
 	}
 	if body == nil {
@@ -220,9 +220,9 @@ func (x *exchange) run(b *backend, c *conn) (err error, stale bool) {
 	if head.Kind() == cgihead.LocalRedirect {
 		_, rerr := io.Copy(io.Discard, br)
 		clean = x.done(sr, fed, rerr)
-		return localRedirect(head.Location), false
+		return cgistage.LocalRedirect(head.Location, "fastcgi", 502), false
 	}
-	writeHead(x.w, head)
+	cgistage.WriteHead(x.w, head, "")
 	var flush func() error
 	if f, ok := x.w.(stage.Flusher); ok {
 		flush = f.Flush
@@ -431,26 +431,6 @@ func (s *stdoutReader) Read(p []byte) (int, error) {
 	n := copy(p, s.pending)
 	s.pending = s.pending[n:]
 	return n, nil
-}
-
-// writeHead copies the backend's head to w.
-func writeHead(w stage.ResponseWriter, head *cgihead.Head) {
-	hd := w.Header()
-	for _, f := range head.Fields {
-		hd.Add(f.Name, f.Value)
-	}
-	w.WriteHeader(head.Code())
-}
-
-// localRedirect turns "Location: /path?query" into a
-// *stage.InternalRedirect.
-func localRedirect(loc string) error {
-	p, q, _ := strings.Cut(loc, "?")
-	clean, status := static.CleanPath([]byte(p))
-	if status != 0 {
-		return stage.Error(502, fmt.Errorf("fastcgi: bad local redirect %q", loc))
-	}
-	return &stage.InternalRedirect{Path: clean, Query: q}
 }
 
 // locateError answers what cgihead.Locate found instead of a script.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gibbon/config"
+	"gibbon/plugins/internal/cgistage"
 	"gibbon/stage"
 )
 
@@ -97,11 +98,11 @@ func decodeServer(sec *config.Section) (*backend, error) {
 				err = errors.New("want on or off")
 			}
 		case "connecttimeout":
-			b.connectTimeout, err = duration(e.Value)
+			b.connectTimeout, err = cgistage.Duration(e.Value)
 		case "readtimeout":
-			b.readTimeout, err = duration(e.Value)
+			b.readTimeout, err = cgistage.Duration(e.Value)
 		case "queuetimeout":
-			b.queueTimeout, err = duration(e.Value)
+			b.queueTimeout, err = cgistage.Duration(e.Value)
 		case "extensions":
 			b.exts = strings.Fields(e.Value)
 			for _, x := range b.exts {
@@ -131,22 +132,6 @@ func positive(v string) (int, error) {
 		return 0, errors.New("want a number of at least 1")
 	}
 	return n, nil
-}
-
-// duration reads whole seconds ("30") or a Go duration ("1.5s"); it must
-// be positive.
-func duration(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if n, aerr := strconv.Atoi(v); aerr == nil {
-		d, err = time.Duration(n)*time.Second, nil
-	}
-	if err != nil {
-		return 0, errors.New("want seconds or a duration such as 500ms")
-	}
-	if d <= 0 {
-		return 0, errors.New("must be positive")
-	}
-	return d, nil
 }
 
 // Provision takes the logger and makes the connection slots.

@@ -1,4 +1,4 @@
-package fastcgi
+package cgistage
 
 import (
 	"errors"
@@ -7,15 +7,19 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"gibbon/internal/cgihead"
 	"gibbon/stage"
+	"gibbon/static"
 )
 
-// requestBody returns what is sent as STDIN and CONTENT_LENGTH (-1: no
-// body). A body of unknown length (chunked) is spooled to a temporary file
-// first: PHP reads CONTENT_LENGTH bytes. done releases the spool.
-func requestBody(r *stage.Request) (body io.Reader, length int64, done func(), err error) {
+// RequestBody returns what the script reads (on stdin, or as FastCGI
+// STDIN) and CONTENT_LENGTH (-1: no body). A body of unknown length
+// (chunked) is spooled to a temporary file first, since CGI needs its
+// length. done releases the spool; it is never nil. name prefixes the
+// errors ("cgi", "fastcgi").
+func RequestBody(r *stage.Request, name string) (body io.Reader, length int64, done func(), err error) {
 	done = func() {}
 	if r.Body == nil {
 		return nil, -1, done, nil
@@ -32,7 +36,7 @@ func requestBody(r *stage.Request) (body io.Reader, length int64, done func(), e
 		if errors.As(err, &se) {
 			return nil, 0, done, stage.Error(se.Status, err)
 		}
-		return nil, 0, done, fmt.Errorf("fastcgi: spooling the request body: %w", err)
+		return nil, 0, done, fmt.Errorf("%s: spooling the request body: %w", name, err)
 	}
 	return f, n, func() { f.Close() }, nil
 }
@@ -45,8 +49,9 @@ func headers(r *stage.Request) []cgihead.Header {
 	return hs
 }
 
-// meta fills the meta-variables of r for script s.
-func meta(r *stage.Request, s cgihead.Script, length int64) *cgihead.Meta {
+// Meta fills the meta-variables of r for script s, whose body is length
+// bytes long (-1: no body).
+func Meta(r *stage.Request, s cgihead.Script, length int64) *cgihead.Meta {
 	m := &cgihead.Meta{
 		Method:         string(r.MethodName),
 		RequestURI:     string(r.Target),
@@ -94,4 +99,45 @@ func protocol(r *stage.Request) string {
 		return s
 	}
 	return "HTTP/2.0"
+}
+
+// WriteHead copies the script's head to w, with Content-Type mimetype when
+// the head has none and mimetype is not "".
+func WriteHead(w stage.ResponseWriter, head *cgihead.Head, mimetype string) {
+	hd := w.Header()
+	for _, f := range head.Fields {
+		hd.Add(f.Name, f.Value)
+	}
+	if head.ContentType == "" && mimetype != "" {
+		hd.Set("Content-Type", mimetype)
+	}
+	w.WriteHeader(head.Code())
+}
+
+// LocalRedirect turns "Location: /path?query" into a
+// *stage.InternalRedirect. A location that does not clean is a
+// [stage.Error] with status, its message prefixed by name.
+func LocalRedirect(loc, name string, status int) error {
+	p, q, _ := strings.Cut(loc, "?")
+	clean, bad := static.CleanPath([]byte(p))
+	if bad != 0 {
+		return stage.Error(status, fmt.Errorf("%s: bad local redirect %q", name, loc))
+	}
+	return &stage.InternalRedirect{Path: clean, Query: q}
+}
+
+// Duration reads whole seconds ("30") or a Go duration ("1.5s"); it must
+// be positive.
+func Duration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if n, aerr := strconv.Atoi(v); aerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil {
+		return 0, errors.New("want seconds or a duration such as 500ms")
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return d, nil
 }

@@ -5,8 +5,9 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"gibbon/internal/connx"
 )
 
 // downFor is how long a backend that refused a connection is tried last.
@@ -85,7 +86,7 @@ func (b *backend) get(ctx context.Context, fresh bool) (*conn, error) {
 			b.idle[n-1] = nil
 			b.idle = b.idle[:n-1]
 			b.mu.Unlock()
-			if alive(c.nc) {
+			if connx.Alive(c.nc) {
 				c.reused = true
 				return c, nil
 			}
@@ -161,26 +162,4 @@ func (c *conn) setWriteDeadline(t time.Time) error {
 		return context.Canceled
 	}
 	return c.nc.SetWriteDeadline(t)
-}
-
-// alive tells whether an idle connection is still open: a non-blocking
-// peek finds no EOF and no stray bytes (a backend that closed a kept-alive
-// connection, or a restarted one, is found before a request is sent).
-func alive(nc net.Conn) bool {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return true
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	ok = false
-	var b [1]byte
-	err = rc.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		ok = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
-		return true
-	})
-	return err == nil && ok
 }

@@ -7,10 +7,10 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"syscall"
 	"time"
 
 	"gibbon/http1"
+	"gibbon/internal/connx"
 	"gibbon/stage"
 )
 
@@ -93,7 +93,7 @@ func (cp *connPool) get(ctx context.Context, fresh, check bool) (c *upConn, reus
 		if c == nil {
 			break
 		}
-		if cp.idleTimeout > 0 && time.Since(c.idleAt) >= cp.idleTimeout || check && !alive(c.Conn) {
+		if cp.idleTimeout > 0 && time.Since(c.idleAt) >= cp.idleTimeout || check && !connx.Alive(c.Conn) {
 			c.Close() // past its time (the reaper had not come yet), or closed by the server
 			continue
 		}
@@ -559,24 +559,3 @@ func (t *tunnelConn) Write(p []byte) (int, error) { return t.c.Write(p) }
 func (t *tunnelConn) Close() error                { return t.c.Close() }
 
 var aLongTimeAgo = time.Unix(1, 0)
-
-// alive reports whether the idle connection c is still open: a peek that
-// does not wait finds neither the end of the stream nor unexpected bytes.
-func alive(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return true
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	ok = false
-	var b [1]byte
-	err = rc.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		ok = err == syscall.EAGAIN
-		return true
-	})
-	return err == nil && ok
-}

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -57,59 +56,51 @@ type Config struct {
 	Model *config.Config
 }
 
-// Driver is how a [Server] runs its connections.
-type Driver uint8
+// Driver is how a [Server] runs its connections. It is package server's
+// Driver under the library's name; its String returns "auto", "epoll" or
+// "goroutine".
+type Driver = server.Driver
 
 const (
 	// DriverAuto, the zero value, picks DriverEpoll where the epoll engine
 	// runs (Linux) and some listener is plain HTTP/1.x, else
 	// DriverGoroutine.
-	DriverAuto Driver = iota
+	DriverAuto = server.DriverAuto
 	// DriverEpoll serves the connections of plain listeners on epoll
 	// worker loops (the Model's Workers, Balancing and WorkerCapacity); a
 	// request for a handler moves its connection to a goroutine. TLS and
 	// h2c listeners are served on goroutines whatever the Driver. Where
 	// epoll does not run, starting the server fails.
-	DriverEpoll
+	DriverEpoll = server.DriverEpoll
 	// DriverGoroutine serves each connection on its own goroutine.
-	DriverGoroutine
+	DriverGoroutine = server.DriverGoroutine
 )
 
-var driverNames = [...]string{DriverAuto: "auto", DriverEpoll: "epoll", DriverGoroutine: "goroutine"}
-
-// String returns "auto", "epoll" or "goroutine".
-func (d Driver) String() string {
-	if int(d) < len(driverNames) {
-		return driverNames[d]
-	}
-	return "Driver(" + strconv.Itoa(int(d)) + ")"
-}
+// drivers are the Drivers there are, in order.
+var drivers = [...]Driver{DriverAuto, DriverEpoll, DriverGoroutine}
 
 // ParseDriver maps "auto" (or ""), "epoll" and "goroutine" to a Driver,
 // for a command-line flag.
 func ParseDriver(s string) (Driver, error) {
-	for d, name := range driverNames {
-		if s == name {
-			return Driver(d), nil
-		}
-	}
 	if s == "" {
 		return DriverAuto, nil
+	}
+	for _, d := range drivers {
+		if s == d.String() {
+			return d, nil
+		}
 	}
 	return 0, fmt.Errorf("gibbon: unknown driver %q (want auto, epoll or goroutine)", s)
 }
 
-// server maps d to package server's driver.
-func (d Driver) server() (server.Driver, error) {
-	switch d {
-	case DriverAuto:
-		return server.DriverAuto, nil
-	case DriverEpoll:
-		return server.DriverEpoll, nil
-	case DriverGoroutine:
-		return server.DriverGoroutine, nil
+// checkDriver reports a Driver that is none of the constants.
+func checkDriver(d Driver) error {
+	for _, k := range drivers {
+		if d == k {
+			return nil
+		}
 	}
-	return 0, fmt.Errorf("gibbon: unknown %v", d)
+	return fmt.Errorf("gibbon: unknown %v", d)
 }
 
 // Balancing is how the epoll driver spreads new connections over its

@@ -57,8 +57,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := cfg.Driver.server()
-	if err != nil {
+	if err := checkDriver(cfg.Driver); err != nil {
 		return nil, err
 	}
 	b, err := cfg.Balancing.server()
@@ -70,7 +69,7 @@ func New(cfg Config) (*Server, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, model: m, needRoot: empty, opts: server.Options{
-		Logger: logger, Version: cfg.Version, Grace: cfg.Grace, Driver: d, Balancing: b,
+		Logger: logger, Version: cfg.Version, Grace: cfg.Grace, Driver: cfg.Driver, Balancing: b,
 	}}
 	s.router.init()
 	return s, nil

@@ -156,9 +156,9 @@ func (l *loop) OnData(c *engine.Conn, in []byte) (n int, act engine.Action) {
 	return size, w.answer(c)
 }
 
-// blocking reports whether req routes to a handler that may block, which
-// must run after a hand-off. Static files never do; the test hook stands
-// for the blocking handlers to come (CGI, FastCGI, proxy).
+// blocking reports whether the test hook says req must run after a
+// hand-off. Static files never do; requests that route to a handler (CGI,
+// FastCGI, proxy and the others) are handed off by serveStaged.
 func (l *loop) blocking(req *http1.Request) bool {
 	hook := l.srv.testHookBlocking.Load()
 	return hook != nil && (*hook)(req)

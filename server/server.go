@@ -72,8 +72,9 @@ type Router interface {
 	Route(r *stage.Request) *stage.Rule
 }
 
-// Server serves the static sites of one config over HTTP/1.x, on the
-// epoll engine's worker loops or with one goroutine per connection (see
+// Server serves the sites of one config over HTTP/1.x and HTTP/2 (h2 on
+// TLS listeners, h2c where enabled), plain or over TLS, on the epoll
+// engine's worker loops or with one goroutine per connection (see
 // [Driver]). Create it with New, bind with Listen, run Serve, stop with
 // Shutdown. A Server is a value: several can run in one process.
 type Server struct {

@@ -34,7 +34,7 @@ import (
 //  5. [Pipeline.Close] once per accepted connection when it closes.
 //
 // Around them: [Pipeline.InitWorker] on each worker's goroutine before it
-// serves, and [Pipeline.Cleanup] at shutdown or after a reload.
+// serves, and [Pipeline.Cleanup] at shutdown.
 type Pipeline struct {
 	plugins []*loaded
 
@@ -362,7 +362,8 @@ func (p *Pipeline) Cleanup() error {
 //	stage 10 accept: mandril
 //	stage 20 request: mandril auth(may block)
 //	stage 30 handle:
-//	  host default: ^/cgi-bin/ → cgi (blocking) [sites/default:9]
+//	  host default:
+//	    ^/cgi-bin/ → cgi (blocking) [sites/default:9]
 //	  directories: dirlisting
 //	stage 40 done: logger
 //	stage 50 close: -

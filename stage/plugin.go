@@ -25,9 +25,10 @@ type Validator interface {
 }
 
 // Cleaner releases what Provision took: flush and close files, stop
-// goroutines. It is called on reload and shutdown, after the last hook, and
-// also when provisioning failed part way, so it must cope with a plugin
-// that was only partly provisioned (or only decoded).
+// goroutines. It is called once, at shutdown, after the last hook (there
+// is no configuration reload), and also when provisioning failed part way,
+// so it must cope with a plugin that was only partly provisioned (or only
+// decoded).
 type Cleaner interface {
 	Cleanup() error
 }

@@ -4,8 +4,8 @@
 // maintains such files (the `gibbon passwd` command).
 //
 // It is not an access-control list by address (see mandril) and does not
-// read the users files again while running: a changed file takes effect on
-// reload.
+// read the users files again while running: a changed file takes effect
+// when the server is restarted (there is no configuration reload).
 package auth
 
 import (

@@ -19,7 +19,6 @@ import (
 // use.
 type Logger struct {
 	flush  time.Duration
-	master string
 	format Format
 	hosts  []hostLogs // by VHost.Index
 
@@ -48,10 +47,6 @@ func (l *Logger) OnDone(r *stage.Request, o stage.Outcome) {
 		f.end(appendError(f.begin(), r, o, now))
 	}
 }
-
-// MasterLog returns the MasterLog path of logger.conf (absolute), or "".
-// The command uses it for the server's own output in daemon mode.
-func (l *Logger) MasterLog() string { return l.master }
 
 // Reopen writes what waits and reopens every log file, for log rotation
 // (SIGUSR1). It is safe to call while requests are logged.

@@ -42,7 +42,8 @@ func (l *Logger) Decode(c *stage.PluginConfig) error {
 				}
 				l.flush = time.Duration(n) * time.Second
 			case strings.EqualFold(e.Key, "MasterLog"):
-				l.master = e.Value
+				// Monkey's server log: accepted and not used; gibbon has
+				// no daemon mode and logs to stderr.
 			case strings.EqualFold(e.Key, "Format"):
 				f, err := parseFormat(e)
 				if err != nil {
@@ -97,7 +98,6 @@ func parseFormat(e config.Entry) (Format, error) {
 func (l *Logger) Provision(ctx *stage.Context) error {
 	l.log = ctx.Logger()
 	l.now = ctx.Now
-	l.master = ctx.Path(l.master)
 	files := make(map[string]*file)
 	open := func(p string) (*file, error) {
 		if p == "" {

@@ -1,6 +1,3 @@
-// Command chat is a WebSocket chat room on gibbon: open
-// http://127.0.0.1:8080/ in several browser tabs; every message goes to
-// every tab.
 package main
 
 import (

@@ -1,7 +1,3 @@
-// Command hello is gibbon's hello world, served natively or through the
-// net/http adapter; bench/library-hello.spec benchmarks it.
-//
-//	go run ./examples/hello -addr 127.0.0.1:8080 -mode native
 package main
 
 import (

@@ -1,8 +1,3 @@
-// Command jsonapi is a small JSON API on gibbon's native handlers: a
-// key-value store under /items/{key}.
-//
-//	curl -X PUT -d '"blue"' localhost:8080/items/sky
-//	curl localhost:8080/items/sky
 package main
 
 import (

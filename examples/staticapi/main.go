@@ -1,6 +1,3 @@
-// Command staticapi serves a static site and an API from one server: the
-// files of ./public from the event loops (sendfile, the open-file cache),
-// /api/ from a native handler and /downloads/ from another directory.
 package main
 
 import (

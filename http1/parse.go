@@ -432,11 +432,41 @@ type fieldState struct {
 func parseFields(head []byte, pos int, req *Request, maxHeaders int) error {
 	st := fieldState{absoluteForm: req.Host != nil}
 	for head[pos] != '\r' {
-		name, value, next, err := nextField(head, pos, &req.Headers, maxHeaders, &requestFieldErrs)
-		if err != nil {
-			return err
+		if head[pos] == ' ' || head[pos] == '\t' {
+			return errObsFold
 		}
-		pos = next
+		s := pos
+		for tokenChar[head[pos]] {
+			pos++
+		}
+		if head[pos] != ':' || pos == s {
+			if head[pos] == ' ' || head[pos] == '\t' {
+				return errSpaceBeforeColon
+			}
+			return errBadFieldName
+		}
+		name := head[s:pos]
+		pos++
+		for head[pos] == ' ' || head[pos] == '\t' {
+			pos++
+		}
+		vs := pos
+		pos = scanValue(head, pos)
+		if head[pos] != '\r' {
+			if head[pos] == '\n' {
+				return errBadLineEnd
+			}
+			return errBadFieldValue
+		}
+		if head[pos+1] != '\n' {
+			return errBadLineEnd
+		}
+		value := trimOWS(head[vs:pos])
+		pos += 2
+		if len(req.Headers) == maxHeaders {
+			return errTooManyHeaders
+		}
+		req.Headers = append(req.Headers, Header{Name: name, Value: value})
 		if err := st.field(req, name, value); err != nil {
 			return err
 		}
@@ -445,63 +475,6 @@ func parseFields(head []byte, pos int, req *Request, maxHeaders int) error {
 		return errBadLineEnd
 	}
 	return st.finish(req)
-}
-
-// fieldErrors are the errors [nextField] returns, one set per parser.
-type fieldErrors struct {
-	obsFold, spaceBeforeColon, badName, lineEnd, badValue, tooMany error
-}
-
-var requestFieldErrs = fieldErrors{
-	obsFold:          errObsFold,
-	spaceBeforeColon: errSpaceBeforeColon,
-	badName:          errBadFieldName,
-	lineEnd:          errBadLineEnd,
-	badValue:         errBadFieldValue,
-	tooMany:          errTooManyHeaders,
-}
-
-// nextField parses the header field line of head at pos (not the blank
-// line; head ends with CRLF CRLF), appends it to *hs unless *hs already
-// holds max fields, and returns its name and value (views into head) and
-// the position of the next line. It is shared by the request and the
-// response parsers, which differ only in errs.
-func nextField(head []byte, pos int, hs *[]Header, max int, errs *fieldErrors) (name, value []byte, next int, err error) {
-	if head[pos] == ' ' || head[pos] == '\t' {
-		return nil, nil, 0, errs.obsFold
-	}
-	s := pos
-	for tokenChar[head[pos]] {
-		pos++
-	}
-	if head[pos] != ':' || pos == s {
-		if head[pos] == ' ' || head[pos] == '\t' {
-			return nil, nil, 0, errs.spaceBeforeColon
-		}
-		return nil, nil, 0, errs.badName
-	}
-	name = head[s:pos]
-	pos++
-	for head[pos] == ' ' || head[pos] == '\t' {
-		pos++
-	}
-	vs := pos
-	pos = scanValue(head, pos)
-	if head[pos] != '\r' {
-		if head[pos] == '\n' {
-			return nil, nil, 0, errs.lineEnd
-		}
-		return nil, nil, 0, errs.badValue
-	}
-	if head[pos+1] != '\n' {
-		return nil, nil, 0, errs.lineEnd
-	}
-	value = trimOWS(head[vs:pos])
-	if len(*hs) == max {
-		return nil, nil, 0, errs.tooMany
-	}
-	*hs = append(*hs, Header{Name: name, Value: value})
-	return name, value, pos + 2, nil
 }
 
 // field applies the meaning of the header fields this package interprets.

@@ -150,27 +150,43 @@ func parseStatusLine(b []byte, resp *Response) (int, error) {
 	return i + 2, nil
 }
 
-// responseFieldErrs are the response parser's errors for [nextField]: a
-// space before the colon is a malformed name.
-var responseFieldErrs = fieldErrors{
-	obsFold:          errRespObsFold,
-	spaceBeforeColon: errRespFieldName,
-	badName:          errRespFieldName,
-	lineEnd:          errRespLineEnd,
-	badValue:         errRespFieldValue,
-	tooMany:          errRespTooMany,
-}
-
 // parseResponseFields parses the header section of head (which ends with
 // CRLF CRLF) from pos and applies the framing rules.
 func parseResponseFields(head []byte, pos int, resp *Response, maxHeaders int) error {
 	var te, teChunkedLast, connClose, connKeep bool
 	for head[pos] != '\r' {
-		name, value, next, err := nextField(head, pos, &resp.Headers, maxHeaders, &responseFieldErrs)
-		if err != nil {
-			return err
+		if head[pos] == ' ' || head[pos] == '\t' {
+			return errRespObsFold
 		}
-		pos = next
+		s := pos
+		for tokenChar[head[pos]] {
+			pos++
+		}
+		if head[pos] != ':' || pos == s {
+			return errRespFieldName
+		}
+		name := head[s:pos]
+		pos++
+		for head[pos] == ' ' || head[pos] == '\t' {
+			pos++
+		}
+		vs := pos
+		pos = scanValue(head, pos)
+		if head[pos] != '\r' {
+			if head[pos] == '\n' {
+				return errRespLineEnd
+			}
+			return errRespFieldValue
+		}
+		if head[pos+1] != '\n' {
+			return errRespLineEnd
+		}
+		value := trimOWS(head[vs:pos])
+		pos += 2
+		if len(resp.Headers) == maxHeaders {
+			return errRespTooMany
+		}
+		resp.Headers = append(resp.Headers, Header{Name: name, Value: value})
 		switch len(name) {
 		case 10:
 			if eqLower(name, "connection") {

@@ -81,6 +81,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c.rs.cache = s.files
 	c.rs.lister = s.pp.lister
 	c.maxBuf = max(readBufSize, s.set.limits.MaxHeaderBytes+1)
+	c.rctx = &c.rctxBuf
 	return c
 }
 

@@ -23,7 +23,8 @@ type connStages struct {
 	head     []byte // a request head copied out of buf while its body is read
 	watching bool
 	watch    clientWatch
-	rctx     reqContext // a blocking handler's Request.Context
+	rctx     *reqContext // a blocking handler's Request.Context (see reqContext.next)
+	rctxBuf  reqContext  // the first one, so that rctx costs no allocation
 	// outMu guards c.out while a blocking handler runs: Request.Body may
 	// be read from another goroutine than the one writing the response.
 	outMu sync.Mutex
@@ -272,9 +273,10 @@ func (c *conn) followable(err error) bool {
 // runBlocking runs one blocking handler with a fresh streamWriter and a
 // context cancelled when the client goes away or the server stops.
 func (c *conn) runBlocking(rule *stage.Rule) error {
+	c.rctx = c.rctx.next()
 	c.rctx.begin(c, c.br.err != nil && c.start == c.end)
 	defer c.rctx.end()
-	c.x.r.SetContext(&c.rctx)
+	c.x.r.SetContext(c.rctx)
 	c.sw.reset(c)
 	return rule.Serve(&c.sw, &c.x.r)
 }

@@ -11,7 +11,8 @@ import (
 // request: its Done channel, the watch on the client (a background read,
 // see startWatch) and the link to the server's base context are made only
 // when a handler first asks for Done, so a handler that never looks at
-// its context costs no allocation and no system call. It is cancelled
+// its context costs no allocation and no system call; a context whose Done
+// was asked for is not reused (see next). It is cancelled
 // when the client goes away or breaks the connection, when Shutdown gives
 // up waiting, and when the handler returns. As stage.Request.Context
 // says, it must not be used after the handler returns: the next request
@@ -26,6 +27,22 @@ type reqContext struct {
 	watchable bool        // the client may be watched: body read, no input pending
 	watching  bool        // startWatch ran for this request
 	stopBase  func() bool // undoes the link to the base context
+}
+
+// next returns the context for the connection's next request: x itself
+// when no one asked for x's Done channel, else a new one. Once Done was asked for, goroutines outside the handler
+// may still hold x — context.AfterFunc and contexts derived from x start
+// one that reads x's Done and then Err — and reusing x would let such a
+// goroutine see a closed Done with a nil Err (the next request's), which
+// the context package treats as a broken Context and panics on.
+func (x *reqContext) next() *reqContext {
+	x.mu.Lock()
+	escaped := x.done != nil
+	x.mu.Unlock()
+	if escaped {
+		return new(reqContext)
+	}
+	return x
 }
 
 // begin prepares x for a new request; watchable says whether the client

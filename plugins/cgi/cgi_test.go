@@ -49,8 +49,8 @@ func TestEnv(t *testing.T) {
 	w, err := get(t, p, "GET", "/cgi-bin/env.cgi/extra/path?a=1&b=%20", "",
 		"Host: www.example.org:8080", "User-Agent: gibbon-test", "Proxy: http://evil:1", "X-Custom: v1", "x-custom: v2")
 	must(t, err)
-	if w.code != 200 || w.sent.Get("Content-Type") != "text/plain" {
-		t.Fatalf("status %d type %q", w.code, w.sent.Get("Content-Type"))
+	if w.Code != 200 || w.Sent.Get("Content-Type") != "text/plain" {
+		t.Fatalf("status %d type %q", w.Code, w.Sent.Get("Content-Type"))
 	}
 	env := envOf(w.String())
 	for k, want := range map[string]string{
@@ -88,7 +88,7 @@ func TestEnv(t *testing.T) {
 	// TLS and an authenticated user.
 	r := request(p, "GET", "/cgi-bin/env.cgi", "", "Authorization: Basic YTpi")
 	r.Conn.TLS, r.User = true, "alice"
-	w = new(streamWriter)
+	w = new(stagetest.StreamRecorder)
 	must(t, serve(t, p, w, r))
 	env = envOf(w.String())
 	if env["HTTPS"] != "on" || env["REMOTE_USER"] != "alice" || env["AUTH_TYPE"] != "Basic" || env["PATH_INFO"] != "" {
@@ -129,8 +129,8 @@ func TestGoCGI(t *testing.T) {
 			headers := append([]string{"Host: example.org", "User-Agent: ua"}, tc.headers...)
 			w, err := get(t, p, tc.method, tc.target, tc.body, headers...)
 			must(t, err)
-			if w.code != 200 || w.sent.Get("X-Go-CGI") != "1" {
-				t.Fatalf("status %d, headers %v", w.code, w.sent.Fields())
+			if w.Code != 200 || w.Sent.Get("X-Go-CGI") != "1" {
+				t.Fatalf("status %d, headers %v", w.Code, w.Sent.Fields())
 			}
 			var res goResult
 			must(t, json.Unmarshal([]byte(w.String()), &res))
@@ -194,25 +194,25 @@ func TestResponses(t *testing.T) {
 			if got := stage.StatusOf(err); got != tc.errStatus {
 				t.Fatalf("error %v (status %d), want status %d", err, got, tc.errStatus)
 			}
-			if w.code != tc.status {
-				t.Errorf("status %d, want %d", w.code, tc.status)
+			if w.Code != tc.status {
+				t.Errorf("status %d, want %d", w.Code, tc.status)
 			}
 			if tc.body != "" && w.String() != tc.body {
 				t.Errorf("body %q, want %q", w.String(), tc.body)
 			}
-			if tc.header[0] != "" && w.sent.Get(tc.header[0]) != tc.header[1] {
-				t.Errorf("%s = %q, want %q", tc.header[0], w.sent.Get(tc.header[0]), tc.header[1])
+			if tc.header[0] != "" && w.Sent.Get(tc.header[0]) != tc.header[1] {
+				t.Errorf("%s = %q, want %q", tc.header[0], w.Sent.Get(tc.header[0]), tc.header[1])
 			}
 		})
 	}
 	w, err := get(t, p, "GET", "/cgi-bin/target.cgi", "")
 	must(t, err)
-	if c := w.sent.Values("Set-Cookie"); len(c) != 2 {
+	if c := w.Sent.Values("Set-Cookie"); len(c) != 2 {
 		t.Errorf("Set-Cookie %q", c)
 	}
-	if w, _ := get(t, p, "GET", "/plain.sh", ""); w.sent.Get("X-Interp") != "" {
+	if w, _ := get(t, p, "GET", "/plain.sh", ""); w.Sent.Get("X-Interp") != "" {
 		// $0 is the script path as the interpreter's argument.
-		t.Logf("X-Interp %q", w.sent.Get("X-Interp"))
+		t.Logf("X-Interp %q", w.Sent.Get("X-Interp"))
 	}
 }
 
@@ -228,11 +228,11 @@ func TestLargeOutput(t *testing.T) {
 	})
 	w, err := get(t, p, "GET", "/cgi-bin/big.cgi", "")
 	must(t, err)
-	if got, want := sha256.Sum256(w.body.Bytes()), sha256.Sum256(big); got != want || w.body.Len() != len(big) {
-		t.Errorf("got %d bytes, want %d intact", w.body.Len(), len(big))
+	if got, want := sha256.Sum256(w.Body.Bytes()), sha256.Sum256(big); got != want || w.Body.Len() != len(big) {
+		t.Errorf("got %d bytes, want %d intact", w.Body.Len(), len(big))
 	}
-	if w.flushes < 2 {
-		t.Errorf("%d flushes: output was not streamed", w.flushes)
+	if w.Flushes < 2 {
+		t.Errorf("%d flushes: output was not streamed", w.Flushes)
 	}
 }
 
@@ -242,9 +242,9 @@ func TestStreaming(t *testing.T) {
 		"cgi-bin/slow.cgi": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nfirst\\n'\n" +
 			"while [ ! -e ../go ]; do sleep 0.02; done\necho second\n",
 	})
-	w := &streamWriter{}
+	w := &stagetest.StreamRecorder{}
 	var once sync.Once
-	w.onFlush = func(body []byte) {
+	w.OnFlush = func(body []byte) {
 		if bytes.Contains(body, []byte("first")) {
 			once.Do(func() { must(t, os.WriteFile(filepath.Join(root, "go"), nil, 0o644)) })
 		}
@@ -283,8 +283,8 @@ func TestTimeLimit(t *testing.T) {
 		if stage.StatusOf(err) != tc.status {
 			t.Errorf("%s: err %v, want status %d", tc.name, err, tc.status)
 		}
-		if tc.status == 500 && (w.code != 200 || w.String() != "started\n") {
-			t.Errorf("%s: %d %q", tc.name, w.code, w.String())
+		if tc.status == 500 && (w.Code != 200 || w.String() != "started\n") {
+			t.Errorf("%s: %d %q", tc.name, w.Code, w.String())
 		}
 		gone(t, readPid(t, filepath.Join(root, tc.name+".pid")))
 		gone(t, readPid(t, filepath.Join(root, tc.name+".child")))
@@ -303,7 +303,7 @@ func TestClientGone(t *testing.T) {
 		defer cancel()
 		var once sync.Once
 		child := filepath.Join(root, "ctx.cgi.child")
-		w := &streamWriter{onFlush: func([]byte) {
+		w := &stagetest.StreamRecorder{OnFlush: func([]byte) {
 			once.Do(func() { go func() { readPid(t, child); cancel() }() })
 		}}
 		r := request(p, "GET", "/cgi-bin/ctx.cgi", "")
@@ -322,9 +322,9 @@ func TestClientGone(t *testing.T) {
 		gone(t, readPid(t, child))
 	})
 	t.Run("write error", func(t *testing.T) {
-		w := &streamWriter{failAt: 20}
+		w := &stagetest.StreamRecorder{FailAt: 20}
 		err := serve(t, p, w, request(p, "GET", "/cgi-bin/write.cgi", ""))
-		if !errors.Is(err, errGone) {
+		if !errors.Is(err, stagetest.ErrGone) {
 			t.Errorf("err %v, want the write error", err)
 		}
 		gone(t, readPid(t, filepath.Join(root, "write.cgi.pid")))
@@ -344,13 +344,13 @@ func TestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := new(streamWriter)
+			w := new(stagetest.StreamRecorder)
 			if err := serve(t, p, w, request(p, "GET", "/cgi-bin/echo.cgi?n="+strconv.Itoa(i), "")); err != nil {
 				errs <- err
 				return
 			}
-			if w.code != 200 || w.String() != "n="+strconv.Itoa(i) {
-				errs <- fmt.Errorf("request %d: %d %q", i, w.code, w.String())
+			if w.Code != 200 || w.String() != "n="+strconv.Itoa(i) {
+				errs <- fmt.Errorf("request %d: %d %q", i, w.Code, w.String())
 			}
 		}()
 	}
@@ -370,15 +370,15 @@ func TestQueueFull(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	var once sync.Once
-	w := &streamWriter{onFlush: func([]byte) { once.Do(func() { close(started) }) }}
+	w := &stagetest.StreamRecorder{OnFlush: func([]byte) { once.Do(func() { close(started) }) }}
 	r := request(p, "GET", "/cgi-bin/hang.cgi", "")
 	r.SetContext(ctx)
 	done := make(chan struct{})
 	go func() { serve(t, p, w, r); close(done) }()
 	<-started
 	w2, err := get(t, p, "GET", "/cgi-bin/echo.cgi", "")
-	if stage.StatusOf(err) != 503 || w2.header.Get("Retry-After") == "" {
-		t.Errorf("second request: %v, Retry-After %q; want 503", err, w2.header.Get("Retry-After"))
+	if stage.StatusOf(err) != 503 || w2.Header().Get("Retry-After") == "" {
+		t.Errorf("second request: %v, Retry-After %q; want 503", err, w2.Header().Get("Retry-After"))
 	}
 	cancel()
 	<-done

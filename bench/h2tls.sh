@@ -10,6 +10,7 @@
 #   h2c-tiny      h2load -c 50 -m 10 h2c prior knowledge, /hello.txt
 #   h2c-64k       the same, /64k.bin
 #   https1-tiny   wrk -c 50 over TLS (HTTP/1.1 keep-alive), /hello.txt
+# H2TLS_WORKLOADS (default: all five) picks some of them.
 # Both servers run one worker; nginx with sendfile and open_file_cache
 # (bench/nginx-h2tls.conf.in), gibbon with Workers 1. The certificate is a
 # P-256 ECDSA one made with openssl for the run. Prints requests/s per
@@ -58,7 +59,7 @@ load() { # workload → requests/s
 	https1-tiny) taskset -c 1 wrk -t1 -c50 -d"${secs}s" "https://127.0.0.1:$tlsport/hello.txt" ;;
 	esac 2>&1 | awk '/finished in/ {gsub(",","",$4); print $4} /Requests\/sec/ {print $2}'
 }
-workloads="h2-tls-tiny h2-tls-64k h2c-tiny h2c-64k https1-tiny"
+workloads=${H2TLS_WORKLOADS:-"h2-tls-tiny h2-tls-64k h2c-tiny h2c-64k https1-tiny"}
 results="$work/results.txt"
 : >"$results"
 for r in $(seq "$rounds"); do

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -470,7 +469,7 @@ func (s *Server) acceptLoop(ln net.Listener, spec listenSpec) error {
 		backoff = 0
 		c := newConn(s, nc)
 		if spec.tls != nil {
-			c.nc = tls.Server(nc, spec.tls)
+			c.nc = newTLSConn(nc, spec.tls)
 		}
 		if !s.track(c) {
 			nc.Close()
@@ -489,7 +488,7 @@ func (c *conn) begin(spec listenSpec) {
 	}
 	switch {
 	case spec.tls != nil:
-		c.serveTLS(c.nc.(*tls.Conn))
+		c.serveTLS(c.nc.(*tlsConn))
 	case spec.h2c:
 		c.serveH2C()
 	default:

@@ -19,8 +19,11 @@
 // loop with r.Body set (io.EOF at the end of the body; a Read must fail
 // once the connection is closed or its read deadline passes, since the
 // handler returns only after the body feeder stopped), r.Context()
-// cancelled when the client goes away, and a ResponseWriter that is a
-// stage.Flusher for streaming. A returned *stage.InternalRedirect is
+// cancelled when the client goes away (the plugin asks for its Done
+// channel only once a request has waited watchAfter, so the server may
+// start watching the client lazily, on that call), and a ResponseWriter
+// that is a stage.Flusher for streaming and holds an unflushed body
+// until the handler returns (so it can send it with a Content-Length). A returned *stage.InternalRedirect is
 // followed as stage documents it. For index files: when r.Path ends in "/"
 // and no rule matches it, the server (exchange.routeIndex in package
 // server) tries the host's index files in order and, for the first that

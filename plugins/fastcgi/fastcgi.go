@@ -47,7 +47,11 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 	if vh == nil {
 		return stage.Error(500, errors.New("fastcgi: request without a virtual host"))
 	}
-	s, err := cgihead.Locate(vh.DocumentRoot, r.Path, h.indexFiles(vh), vh.SymLink)
+	var index []string
+	if strings.HasSuffix(r.Path, "/") {
+		index = h.indexFiles(vh)
+	}
+	s, err := cgihead.Locate(vh.DocumentRoot, r.Path, index, vh.SymLink)
 	if err != nil {
 		return locateError(w, r, err)
 	}
@@ -61,12 +65,9 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 		return err
 	}
 	defer done()
-	x := &exchange{h: h, w: w, r: r, s: s, ctx: r.Context(), body: &countingReader{r: body}}
-	for _, v := range cgistage.Meta(r, s, length).Append(nil) {
-		x.params = append(x.params, [2]string{v.Name, v.Value})
-	}
-	if body == nil {
-		x.body = nil
+	x := &exchange{h: h, w: w, r: r, s: s, ctx: r.Context(), meta: cgistage.Meta(r, s, length)}
+	if body != nil {
+		x.body = &countingReader{r: body}
 	}
 	return h.serve(x)
 }
@@ -97,6 +98,9 @@ func (h *handler) indexFiles(vh *stage.VHost) []string {
 // that refused a connection lately last.
 func (h *handler) order() []*backend {
 	n := len(h.backends)
+	if n == 1 {
+		return h.backends
+	}
 	start := int(h.next.Add(1)-1) % n
 	out := make([]*backend, 0, n)
 	var down []*backend
@@ -147,13 +151,15 @@ func (h *handler) serve(x *exchange) error {
 
 // exchange is one request's trip to a backend.
 type exchange struct {
-	h      *handler
-	w      stage.ResponseWriter
-	r      *stage.Request
-	s      cgihead.Script
-	ctx    context.Context
-	params [][2]string
-	body   *countingReader // nil without a body
+	h    *handler
+	w    stage.ResponseWriter
+	r    *stage.Request
+	s    cgihead.Script
+	ctx  context.Context
+	meta *cgihead.Meta
+	body *countingReader // nil without a body
+	fed  chan error      // the STDIN feeder's result; nil without a body
+	sr   stdoutReader
 }
 
 // on runs the request on backend b, whose slot the caller took; it
@@ -163,7 +169,7 @@ func (x *exchange) on(b *backend) (err error, failover bool) {
 	defer b.release()
 	fresh := false
 	for {
-		c, err := b.get(x.ctx, fresh)
+		c, err := b.get(fresh, x.body != nil)
 		if err != nil {
 			if x.ctx.Err() != nil {
 				return stage.Error(499, fmt.Errorf("fastcgi: client went away: %w", x.ctx.Err())), false
@@ -186,10 +192,10 @@ func (x *exchange) on(b *backend) (err error, failover bool) {
 // reused connection that failed before the backend sent anything and
 // before any body byte was read.
 func (x *exchange) run(b *backend, c *conn) (err error, stale bool) {
-	stop := context.AfterFunc(x.ctx, c.cancel)
+	c.watchFrom(x.ctx, b.readTimeout)
 	clean := false
 	defer func() {
-		if !stop() {
+		if !c.unwatch() {
 			clean = false // the context ended: c's deadlines are in the past
 		}
 		if clean {
@@ -198,36 +204,31 @@ func (x *exchange) run(b *backend, c *conn) (err error, stale bool) {
 			c.nc.Close()
 		}
 	}()
-	fed, err := x.send(b, c)
-	if err != nil {
+	if err := x.send(b, c); err != nil {
 		c.cancel()
-		<-fed
+		x.feedResult()
 		return gatewayError(fmt.Errorf("fastcgi: %s: sending the request: %w", b.name, err)), c.reused && x.consumed() == 0
 	}
 	finish := func() error {
 		c.cancel()
-		return <-fed
+		return x.feedResult()
 	}
-	sr := &stdoutReader{c: c, timeout: b.readTimeout, stderr: func(p []byte) {
-		x.h.f.log.Warn("fastcgi stderr", "server", b.name, "script", x.s.Name, "text", strings.TrimRight(string(p), "\r\n"))
-	}}
-	br := bufio.NewReaderSize(sr, 32<<10)
+	sr := &x.sr
+	*sr = stdoutReader{x: x, b: b, c: c}
+	br := c.head
+	br.Reset(sr)
 	head, err := cgihead.Read(br, 0)
 	if err != nil {
 		ferr := finish()
 		return x.headError(b, sr, err, ferr), c.reused && !sr.got && x.consumed() == 0
 	}
 	if head.Kind() == cgihead.LocalRedirect {
-		_, rerr := io.Copy(io.Discard, br)
-		clean = x.done(sr, fed, rerr)
+		rerr := sr.discard(br)
+		clean = x.done(sr, rerr)
 		return cgistage.LocalRedirect(head.Location, "fastcgi", 502), false
 	}
 	cgistage.WriteHead(x.w, head, "")
-	var flush func() error
-	if f, ok := x.w.(stage.Flusher); ok {
-		flush = f.Flush
-	}
-	_, rerr, werr := cgihead.Copy(x.w, flush, br)
+	rerr, werr := x.relay(sr, br)
 	switch {
 	case werr != nil:
 		finish()
@@ -239,16 +240,52 @@ func (x *exchange) run(b *backend, c *conn) (err error, stale bool) {
 		}
 		return fmt.Errorf("fastcgi: %s: %s: reading the response: %w", x.s.Name, b.name, rerr), false
 	}
-	clean = x.done(sr, fed, nil)
+	clean = x.done(sr, nil)
 	return nil, false
+}
+
+// relay sends the body to the client: what the head's reader holds, then
+// each STDOUT record's content as it comes, without a copy. It flushes
+// only when the backend has not sent more yet, so a response that arrived
+// whole goes out at the end in one write, with a Content-Length.
+func (x *exchange) relay(sr *stdoutReader, br *bufio.Reader) (readErr, writeErr error) {
+	flusher, _ := x.w.(stage.Flusher)
+	if n := br.Buffered(); n > 0 {
+		p, _ := br.Peek(n)
+		if _, err := x.w.Write(p); err != nil {
+			return nil, err
+		}
+		br.Discard(n)
+	}
+	for {
+		if flusher != nil && sr.waits() {
+			if err := flusher.Flush(); err != nil {
+				return nil, err
+			}
+		}
+		p, err := sr.next()
+		if err == io.EOF {
+			return nil, nil
+		}
+		if err != nil {
+			return err, nil
+		}
+		if _, err := x.w.Write(p); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // done waits for the STDIN feeder after END_REQUEST and tells whether the
 // connection may be reused: the request completed and all its STDIN went
 // out (a backend that answered without reading the whole body leaves the
 // connection in an unknown state).
-func (x *exchange) done(sr *stdoutReader, fed <-chan error, rerr error) bool {
+func (x *exchange) done(sr *stdoutReader, rerr error) bool {
 	clean := rerr == nil && sr.ended && sr.end.ProtocolStatus == statusRequestComplete
+	fed := x.fed
+	if fed == nil {
+		return clean
+	}
 	select {
 	case err := <-fed:
 		return clean && err == nil
@@ -293,27 +330,35 @@ func (x *exchange) headError(b *backend, sr *stdoutReader, err, feedErr error) e
 
 // send writes BEGIN_REQUEST and PARAMS, then STDIN: at once when there is
 // no body, else from a goroutine that streams the body while the answer is
-// read. fed yields the feeder's result once it is done with the body.
-func (x *exchange) send(b *backend, c *conn) (<-chan error, error) {
-	fed := make(chan error, 1)
+// read and then yields its result on x.fed.
+func (x *exchange) send(b *backend, c *conn) error {
+	x.fed = nil
 	if err := c.setWriteDeadline(time.Now().Add(b.readTimeout)); err != nil {
-		fed <- nil
-		return fed, err
+		return err
 	}
 	rw := c.rw
+	c.vars = x.meta.Append(c.vars[:0])
 	rw.writeBegin(requestID, b.keepAlive)
-	rw.writeParams(requestID, x.params)
+	c.params, _ = rw.writeParams(requestID, c.vars, c.params)
 	if x.body == nil {
 		rw.write(typeStdin, requestID, nil)
-		fed <- nil
-		return fed, rw.flush()
+		return rw.flush()
 	}
 	if err := rw.flush(); err != nil {
-		fed <- nil
-		return fed, err
+		return err
 	}
-	go func() { fed <- x.feed(b, c) }()
-	return fed, nil
+	x.fed = make(chan error, 1)
+	go func() { x.fed <- x.feed(b, c) }()
+	return nil
+}
+
+// feedResult waits for the STDIN feeder, if one runs, and returns its
+// result.
+func (x *exchange) feedResult() error {
+	if x.fed == nil {
+		return nil
+	}
+	return <-x.fed
 }
 
 // feed streams the body as STDIN records. A failure to read the body
@@ -378,11 +423,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // stdoutReader reads the STDOUT stream of the request from its records,
-// hands STDERR to stderr, and returns io.EOF at END_REQUEST.
+// logs STDERR, and returns io.EOF at END_REQUEST.
 type stdoutReader struct {
-	c       *conn
-	timeout time.Duration
-	stderr  func([]byte)
+	x *exchange
+	b *backend
+	c *conn
 
 	pending []byte // view into the record reader's buffer
 	got     bool   // a record arrived
@@ -390,47 +435,73 @@ type stdoutReader struct {
 	end     endRequest
 }
 
+// Read reads the STDOUT stream; the response head is parsed from it.
 func (s *stdoutReader) Read(p []byte) (int, error) {
+	b, err := s.next()
+	n := copy(p, b)
+	s.pending = b[n:]
+	return n, err
+}
+
+// next returns the STDOUT bytes not read yet, up to the end of a record,
+// as a view valid until the next call.
+func (s *stdoutReader) next() ([]byte, error) {
 	for len(s.pending) == 0 {
 		if s.ended {
-			return 0, io.EOF
-		}
-		if err := s.c.setReadDeadline(time.Now().Add(s.timeout)); err != nil {
-			return 0, err
+			return nil, io.EOF
 		}
 		h, content, err := s.c.rr.next()
 		if err == io.EOF {
 			err = errUnexpectedEnd
 		}
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		s.got = true
 		if h.ID == 0 {
 			continue // a management record (GET_VALUES_RESULT, UNKNOWN_TYPE)
 		}
 		if h.ID != requestID {
-			return 0, &ProtocolError{Msg: "record for request " + strconv.Itoa(int(h.ID))}
+			return nil, &ProtocolError{Msg: "record for request " + strconv.Itoa(int(h.ID))}
 		}
 		switch h.Type {
 		case typeStdout:
 			s.pending = content // empty: the end of STDOUT
 		case typeStderr:
 			if len(content) > 0 {
-				s.stderr(content)
+				s.x.h.f.log.Warn("fastcgi stderr", "server", s.b.name, "script", s.x.s.Name, "text", strings.TrimRight(string(content), "\r\n"))
 			}
 		case typeEndRequest:
 			if s.end, err = parseEndRequest(content); err != nil {
-				return 0, err
+				return nil, err
 			}
 			s.ended = true
 		default:
-			return 0, &ProtocolError{Msg: "unexpected " + h.Type.String() + " record"}
+			return nil, &ProtocolError{Msg: "unexpected " + h.Type.String() + " record"}
 		}
 	}
-	n := copy(p, s.pending)
-	s.pending = s.pending[n:]
-	return n, nil
+	p := s.pending
+	s.pending = nil
+	return p, nil
+}
+
+// waits reports whether reading on would wait for the backend: nothing is
+// pending and no whole record is buffered.
+func (s *stdoutReader) waits() bool {
+	return len(s.pending) == 0 && !s.ended && !s.c.rr.buffered()
+}
+
+// discard reads the rest of the stream, what br holds included.
+func (s *stdoutReader) discard(br *bufio.Reader) error {
+	br.Discard(br.Buffered())
+	for {
+		if _, err := s.next(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 // locateError answers what cgihead.Locate found instead of a script.

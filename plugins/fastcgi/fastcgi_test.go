@@ -483,3 +483,115 @@ func TestParams(t *testing.T) {
 		t.Errorf("local redirect: %v", env)
 	}
 }
+
+// TestFlush checks when the body is flushed: an answer that arrives whole
+// is never flushed (the server then sends it with a Content-Length in one
+// write); one whose backend pauses is flushed before the pause, so the
+// client gets what was produced so far.
+func TestFlush(t *testing.T) {
+	t.Parallel()
+	t.Run("whole", func(t *testing.T) {
+		t.Parallel()
+		line := fakeBackend(t, func(c net.Conn) {
+			readRequest(c)
+			answer(c, "Content-Type: text/plain\r\n\r\nall at once", 0)
+		})
+		p, _ := site(t, serverConf("fake", line), "    Match /.*\\.php fastcgi\n", phpFiles)
+		w, err := get(t, p, "GET", "/info.php", "")
+		must(t, err)
+		if w.String() != "all at once" || w.flushes != 0 {
+			t.Errorf("body %q after %d flushes, want no flush", w.String(), w.flushes)
+		}
+	})
+	t.Run("paused", func(t *testing.T) {
+		t.Parallel()
+		flushed := make(chan struct{})
+		line := fakeBackend(t, func(c net.Conn) {
+			readRequest(c)
+			rw := newRecordWriter(c)
+			rw.write(typeStdout, requestID, []byte("Content-Type: text/plain\r\n\r\nfirst "))
+			rw.flush()
+			select {
+			case <-flushed:
+			case <-time.After(10 * time.Second):
+			}
+			rw.write(typeStdout, requestID, []byte("second"))
+			rw.write(typeStdout, requestID, nil)
+			rw.write(typeEndRequest, requestID, make([]byte, 8))
+			rw.flush()
+		})
+		p, _ := site(t, serverConf("fake", line), "    Match /.*\\.php fastcgi\n", phpFiles)
+		var once sync.Once
+		w := &streamWriter{onFlush: func(body []byte) {
+			if string(body) == "first " {
+				once.Do(func() { close(flushed) })
+			}
+		}}
+		start := time.Now()
+		must(t, serve(t, p, w, request(p, "GET", "/info.php", "")))
+		if w.String() != "first second" || time.Since(start) > 5*time.Second {
+			t.Errorf("body %q after %v: the first part was not flushed while the backend waited", w.String(), time.Since(start))
+		}
+	})
+}
+
+// TestStaleConnection: a backend that closes each connection after its
+// answer, although asked to keep it. The next request finds the kept
+// connection dead and is served on a new one: a request without a body
+// after its first read or write fails (it can be sent again), one with a
+// body after the check before reuse (its body cannot be read twice).
+func TestStaleConnection(t *testing.T) {
+	t.Parallel()
+	closing := fakeBackend(t, func(c net.Conn) {
+		req, ok := readRequest(c)
+		if !ok {
+			return
+		}
+		answer(c, "Content-Type: text/plain\r\n\r\n"+req["REQUEST_METHOD"], 0)
+	})
+	p, _ := site(t, serverConf("fake", closing, "MaxConnections 1"), "    Match /.*\\.php fastcgi\n", phpFiles)
+	for i := range 6 {
+		method, body := "GET", ""
+		if i%2 == 1 {
+			method, body = "POST", "x=1"
+		}
+		// Let the close reach this side, as it does between requests.
+		time.Sleep(20 * time.Millisecond)
+		w, err := get(t, p, method, "/info.php", body)
+		if err != nil || w.String() != method {
+			t.Fatalf("request %d (%s): %v %q", i, method, err, w.String())
+		}
+	}
+}
+
+// TestClientGoneWhileQueued: a request waiting for a connection slot
+// longer than watchAfter ends when its client goes away, without waiting
+// for QueueTimeout.
+func TestClientGoneWhileQueued(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var got atomic.Int32
+	line := fakeBackend(t, func(c net.Conn) {
+		readRequest(c)
+		got.Add(1)
+		<-release
+		answer(c, "Content-Type: text/plain\r\n\r\nok", 0)
+	})
+	p, _ := site(t, serverConf("fake", line, "MaxConnections 1", "QueueTimeout 30s"), "    Match /.*\\.php fastcgi\n", phpFiles)
+	done := make(chan error)
+	go func() { _, err := get(t, p, "GET", "/info.php", ""); done <- err }()
+	for got.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := request(p, "GET", "/info.php", "")
+	r.SetContext(ctx)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	err := serve(t, p, new(streamWriter), r)
+	if stage.StatusOf(err) != 499 || time.Since(start) > 5*time.Second {
+		t.Errorf("err %v after %v, want 499 at once", err, time.Since(start))
+	}
+	close(release)
+	must(t, <-done)
+}

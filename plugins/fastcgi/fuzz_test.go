@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"gibbon/internal/cgihead"
 )
 
 // FuzzRecords decodes a backend's byte stream as the client does: records,
@@ -18,7 +20,7 @@ func FuzzRecords(f *testing.F) {
 	rw.write(typeStderr, 1, []byte("warning"))
 	rw.write(typeStdout, 1, nil)
 	rw.write(typeEndRequest, 1, []byte{0, 0, 0, 0, 0, 0, 0, 0})
-	rw.writeParams(1, [][2]string{{"A", "b"}, {"LONG", string(make([]byte, 300))}})
+	rw.writeParams(1, []cgihead.Var{{Name: "A", Value: "b"}, {Name: "LONG", Value: string(make([]byte, 300))}}, nil)
 	rw.flush()
 	f.Add(buf.Bytes())
 	f.Add([]byte{1, 6, 0, 1, 0, 3, 5, 0, 'a', 'b', 'c', 0, 0, 0, 0, 0})

@@ -1,12 +1,15 @@
 package fastcgi
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"gibbon/internal/cgihead"
 	"gibbon/internal/connx"
 )
 
@@ -33,16 +36,91 @@ type backend struct {
 	dialer         net.Dialer
 }
 
-// conn is one connection to a backend. It carries one request at a time.
+// conn is one connection to a backend. It carries one request at a time;
+// its buffers serve request after request.
 type conn struct {
 	nc       net.Conn
-	rr       *recordReader
+	rr       *recordReader // reads through the conn's Read
 	rw       *recordWriter
-	requests int  // requests sent on it
-	reused   bool // taken from the idle list
+	head     *bufio.Reader // the response head is parsed through it
+	vars     []cgihead.Var // the request's meta-variables
+	params   []byte        // the request's PARAMS, encoded
+	requests int           // requests sent on it
+	reused   bool          // taken from the idle list
+
+	// the request in flight, set by watchFrom
+	timeout time.Duration   // the backend's ReadTimeout
+	ctx     context.Context // the request's context
+	stop    func() bool     // undoes the AfterFunc on ctx; nil while not watched
 
 	mu        sync.Mutex // guards cancelled
 	cancelled bool       // the request's context ended: deadlines stay in the past
+}
+
+func newConn(nc net.Conn) *conn {
+	c := &conn{nc: nc, rw: newRecordWriter(nc)}
+	c.rr = newRecordReader(c)
+	c.head = bufio.NewReaderSize(nil, 4<<10)
+	return c
+}
+
+// watchAfter is how long a request may wait for a connection slot and
+// then for the backend's answer before its context is watched: a client
+// that goes away is noticed from then on. Watching costs a goroutine and
+// a read on the client's connection, which a request answered at once
+// does not need.
+const watchAfter = 20 * time.Millisecond
+
+// watchFrom starts a request on c: reads from the backend are bounded by
+// timeout, and the request's context ctx cancels c once the request has
+// waited watchAfter since start.
+func (c *conn) watchFrom(ctx context.Context, timeout time.Duration) {
+	c.ctx, c.timeout, c.stop = ctx, timeout, nil
+}
+
+// watch makes the end of the request's context cancel c.
+func (c *conn) watch() {
+	if c.stop == nil {
+		c.stop = context.AfterFunc(c.ctx, c.cancel)
+	}
+}
+
+// unwatch undoes watch; it reports false when the context ended and
+// cancelled c (or is doing so).
+func (c *conn) unwatch() bool {
+	if c.stop == nil {
+		return true
+	}
+	return c.stop()
+}
+
+// Read reads from the backend: a read that waits longer than timeout
+// fails. A request not watched yet waits watchAfter first, then starts
+// watching its context and waits the rest.
+func (c *conn) Read(p []byte) (int, error) {
+	start := time.Now()
+	early := c.stop == nil && c.ctx != nil && c.timeout > watchAfter
+	dl := start.Add(c.timeout)
+	if early {
+		dl = start.Add(watchAfter)
+	}
+	for {
+		if err := c.setReadDeadline(dl); err != nil {
+			return 0, err
+		}
+		n, err := c.nc.Read(p)
+		if !early || n > 0 || !isTimeout(err) {
+			return n, err
+		}
+		early = false
+		c.watch()
+		dl = start.Add(c.timeout)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // tryAcquire takes a slot without waiting.
@@ -55,13 +133,25 @@ func (b *backend) tryAcquire() bool {
 	}
 }
 
-// acquire takes a slot, waiting up to queueTimeout.
+// acquire takes a slot, waiting up to queueTimeout; after watchAfter
+// the request's context ends the wait too (asking for its Done channel
+// starts watching the client, which a short wait does not need).
 func (b *backend) acquire(ctx context.Context) bool {
 	if b.tryAcquire() {
 		return true
 	}
-	t := time.NewTimer(b.queueTimeout)
+	first := min(watchAfter, b.queueTimeout)
+	t := time.NewTimer(first)
 	defer t.Stop()
+	select {
+	case b.slots <- struct{}{}:
+		return true
+	case <-t.C:
+	}
+	if first == b.queueTimeout {
+		return false
+	}
+	t.Reset(b.queueTimeout - first)
 	select {
 	case b.slots <- struct{}{}:
 		return true
@@ -77,8 +167,14 @@ func (b *backend) release() { <-b.slots }
 func (b *backend) down(now time.Time) bool { return now.UnixNano() < b.downUntil.Load() }
 
 // get returns a kept-alive connection, or dials a new one. The caller
-// holds a slot.
-func (b *backend) get(ctx context.Context, fresh bool) (*conn, error) {
+// holds a slot. With check, a kept-alive connection is first checked with
+// a peek (connx.Alive), for a request that cannot be retried on a new
+// connection once its body was read; without, a connection the backend
+// closed fails the request's first read or write, and the caller retries.
+// Dialing is bounded by connectTimeout, not by the request's context:
+// asking for the context's Done channel starts watching the client,
+// which a connection that is there at once does not need.
+func (b *backend) get(fresh, check bool) (*conn, error) {
 	for !fresh {
 		b.mu.Lock()
 		if n := len(b.idle); n > 0 {
@@ -86,7 +182,7 @@ func (b *backend) get(ctx context.Context, fresh bool) (*conn, error) {
 			b.idle[n-1] = nil
 			b.idle = b.idle[:n-1]
 			b.mu.Unlock()
-			if connx.Alive(c.nc) {
+			if !check || c.nc.SetReadDeadline(time.Time{}) == nil && connx.Alive(c.nc) {
 				c.reused = true
 				return c, nil
 			}
@@ -96,15 +192,13 @@ func (b *backend) get(ctx context.Context, fresh bool) (*conn, error) {
 		b.mu.Unlock()
 		break
 	}
-	dctx, cancel := context.WithTimeout(ctx, b.connectTimeout)
-	defer cancel()
-	nc, err := b.dialer.DialContext(dctx, b.network, b.addr)
+	nc, err := b.dialer.Dial(b.network, b.addr)
 	if err != nil {
 		b.downUntil.Store(time.Now().Add(downFor).UnixNano())
 		return nil, err
 	}
 	b.downUntil.Store(0)
-	return &conn{nc: nc, rr: newRecordReader(nc), rw: newRecordWriter(nc)}, nil
+	return newConn(nc), nil
 }
 
 // put gives back a connection after its request: kept when the request
@@ -112,7 +206,8 @@ func (b *backend) get(ctx context.Context, fresh bool) (*conn, error) {
 func (b *backend) put(c *conn, clean bool) {
 	keep := clean && b.keepAlive && (b.maxRequests == 0 || c.requests < b.maxRequests)
 	if keep {
-		c.nc.SetDeadline(time.Time{})
+		c.ctx = nil // keep no request alive while idle
+		c.head.Reset(nil)
 		b.mu.Lock()
 		if !b.closed && len(b.idle) < b.maxConns {
 			c.reused = false

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"strconv"
+
+	"gibbon/internal/cgihead"
 )
 
 // The FastCGI 1.0 record layer (https://fastcgi-archives.github.io/FastCGI_Specification.html).
@@ -73,24 +75,29 @@ type header struct {
 	PaddingLength uint8
 }
 
-// recordReader reads records. The content it returns is a view into its
-// buffer, valid until the next call to next.
+// recordReader reads records through its own buffer, which holds a whole
+// record. The content next returns is a view into that buffer, valid
+// until the next call to next.
 type recordReader struct {
-	br  *bufio.Reader
-	buf []byte
+	r          io.Reader
+	buf        []byte
+	start, end int // the bytes read and not yet returned: buf[start:end]
 }
 
+// maxRecord is the longest record: header, content and padding.
+const maxRecord = headerLen + maxContent + 255
+
 func newRecordReader(r io.Reader) *recordReader {
-	return &recordReader{br: bufio.NewReaderSize(r, 16<<10), buf: make([]byte, maxContent+255)}
+	return &recordReader{r: r, buf: make([]byte, maxRecord)}
 }
 
 // next reads one record. A stream that ends between records returns
 // io.EOF; one that ends inside a record io.ErrUnexpectedEOF.
 func (rr *recordReader) next() (header, []byte, error) {
-	var hb [headerLen]byte
-	if _, err := io.ReadFull(rr.br, hb[:]); err != nil {
+	if err := rr.fill(headerLen); err != nil {
 		return header{}, nil, err
 	}
+	hb := rr.buf[rr.start:]
 	h := header{
 		Version:       hb[0],
 		Type:          recType(hb[1]),
@@ -101,19 +108,58 @@ func (rr *recordReader) next() (header, []byte, error) {
 	if h.Version != fcgiVersion {
 		return h, nil, &ProtocolError{Msg: "version " + strconv.Itoa(int(h.Version))}
 	}
-	n := int(h.ContentLength) + int(h.PaddingLength)
-	if _, err := io.ReadFull(rr.br, rr.buf[:n]); err != nil {
+	n := headerLen + int(h.ContentLength) + int(h.PaddingLength)
+	if err := rr.fill(n); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return h, nil, err
 	}
-	return h, rr.buf[:h.ContentLength], nil
+	content := rr.buf[rr.start+headerLen : rr.start+headerLen+int(h.ContentLength)]
+	rr.start += n
+	return h, content, nil
+}
+
+// buffered reports whether a whole record is buffered, so that next
+// returns without reading.
+func (rr *recordReader) buffered() bool {
+	b := rr.buf[rr.start:rr.end]
+	return len(b) >= headerLen && len(b) >= headerLen+int(binary.BigEndian.Uint16(b[4:6]))+int(b[6])
+}
+
+// fill reads until n bytes are buffered, moving what is buffered to the
+// start of buf when the record would not fit after it. It returns io.EOF
+// when the stream ended with nothing buffered, io.ErrUnexpectedEOF when
+// it ended with less than n bytes.
+func (rr *recordReader) fill(n int) error {
+	if rr.end-rr.start >= n {
+		return nil
+	}
+	if rr.start+n > len(rr.buf) || rr.start == rr.end {
+		rr.end = copy(rr.buf, rr.buf[rr.start:rr.end])
+		rr.start = 0
+	}
+	for rr.end-rr.start < n {
+		m, err := rr.r.Read(rr.buf[rr.end:])
+		rr.end += m
+		switch {
+		case rr.end-rr.start >= n:
+			return nil
+		case err == io.EOF && rr.end == rr.start:
+			return io.EOF
+		case err == io.EOF:
+			return io.ErrUnexpectedEOF
+		case err != nil:
+			return err
+		}
+	}
+	return nil
 }
 
 // recordWriter writes records through a buffer; flush sends them.
 type recordWriter struct {
 	bw  *bufio.Writer
+	hdr [headerLen]byte // the record header being written (a field, so it does not escape)
 	pad [8]byte
 }
 
@@ -128,8 +174,8 @@ func (rw *recordWriter) write(t recType, id uint16, content []byte) error {
 	for {
 		n := min(len(content), maxContent)
 		pad := -n & 7
-		hb := [headerLen]byte{fcgiVersion, byte(t), byte(id >> 8), byte(id), byte(n >> 8), byte(n), byte(pad), 0}
-		rw.bw.Write(hb[:])
+		rw.hdr = [headerLen]byte{fcgiVersion, byte(t), byte(id >> 8), byte(id), byte(n >> 8), byte(n), byte(pad), 0}
+		rw.bw.Write(rw.hdr[:])
 		rw.bw.Write(content[:n])
 		if _, err := rw.bw.Write(rw.pad[:pad]); err != nil {
 			return err
@@ -141,29 +187,33 @@ func (rw *recordWriter) write(t recType, id uint16, content []byte) error {
 	}
 }
 
+// beginBodies are the bodies of BEGIN_REQUEST for the responder role,
+// without and with FCGI_KEEP_CONN.
+var beginBodies = [2][8]byte{{0, roleResponder}, {0, roleResponder, flagKeepConn}}
+
 // writeBegin writes BEGIN_REQUEST for the responder role.
 func (rw *recordWriter) writeBegin(id uint16, keepConn bool) error {
-	var body [8]byte
-	body[1] = roleResponder
+	body := beginBodies[0][:]
 	if keepConn {
-		body[2] = flagKeepConn
+		body = beginBodies[1][:]
 	}
-	return rw.write(typeBeginRequest, id, body[:])
+	return rw.write(typeBeginRequest, id, body)
 }
 
-// writeParams writes the name-value pairs as PARAMS records and the empty
-// PARAMS record that ends them.
-func (rw *recordWriter) writeParams(id uint16, pairs [][2]string) error {
-	var b []byte
-	for _, p := range pairs {
-		b = appendPair(b, p[0], p[1])
+// writeParams writes the meta-variables as PARAMS records and the empty
+// PARAMS record that ends them. It encodes them in scratch, which it
+// returns for reuse.
+func (rw *recordWriter) writeParams(id uint16, vars []cgihead.Var, scratch []byte) ([]byte, error) {
+	b := scratch[:0]
+	for _, v := range vars {
+		b = appendPair(b, v.Name, v.Value)
 	}
 	if len(b) > 0 {
 		if err := rw.write(typeParams, id, b); err != nil {
-			return err
+			return b, err
 		}
 	}
-	return rw.write(typeParams, id, nil)
+	return b, rw.write(typeParams, id, nil)
 }
 
 func (rw *recordWriter) flush() error { return rw.bw.Flush() }

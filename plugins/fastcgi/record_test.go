@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"gibbon/internal/cgihead"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
@@ -14,7 +16,8 @@ func TestRecordRoundTrip(t *testing.T) {
 	rw := newRecordWriter(&buf)
 	big := strings.Repeat("x", 70000)
 	must(t, rw.writeBegin(1, true))
-	must(t, rw.writeParams(1, [][2]string{{"SCRIPT_NAME", "/a.php"}, {"LONG", big}, {strings.Repeat("N", 200), ""}}))
+	_, err := rw.writeParams(1, []cgihead.Var{{Name: "SCRIPT_NAME", Value: "/a.php"}, {Name: "LONG", Value: big}, {Name: strings.Repeat("N", 200)}}, nil)
+	must(t, err)
 	must(t, rw.write(typeStdin, 1, []byte("abc")))
 	must(t, rw.write(typeStdin, 1, nil))
 	must(t, rw.flush())

@@ -139,6 +139,7 @@ func (f *FastCGI) Provision(ctx *stage.Context) error {
 	f.log = ctx.Logger()
 	for _, b := range f.backends {
 		b.slots = make(chan struct{}, b.maxConns)
+		b.dialer.Timeout = b.connectTimeout
 	}
 	return nil
 }

@@ -34,6 +34,9 @@
 //
 // Invariants: a connection goes back to the pool only after an
 // END_REQUEST with FCGI_REQUEST_COMPLETE, with all of the request's STDIN
-// sent and the request's context still live; anything else closes it. At
-// most MaxConnections connections to a backend are open at once.
+// sent and the request's context still live, and while no new
+// connection's first request has waited starveAfter unanswered (a php-fpm
+// child stays with a kept-alive connection, so more kept connections than
+// children would starve the rest); anything else closes it. At most
+// MaxConnections connections to a backend are open at once.
 package fastcgi

@@ -195,6 +195,7 @@ func (x *exchange) run(b *backend, c *conn) (err error, stale bool) {
 	c.watchFrom(x.ctx, b.readTimeout)
 	clean := false
 	defer func() {
+		b.answered(c)
 		if !c.unwatch() {
 			clean = false // the context ended: c's deadlines are in the past
 		}
@@ -204,6 +205,9 @@ func (x *exchange) run(b *backend, c *conn) (err error, stale bool) {
 			c.nc.Close()
 		}
 	}()
+	if c.requests == 1 {
+		b.sentFirst(c)
+	}
 	if err := x.send(b, c); err != nil {
 		c.cancel()
 		x.feedResult()
@@ -457,7 +461,10 @@ func (s *stdoutReader) next() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.got = true
+		if !s.got {
+			s.got = true
+			s.b.answered(s.c)
+		}
 		if h.ID == 0 {
 			continue // a management record (GET_VALUES_RESULT, UNKNOWN_TYPE)
 		}

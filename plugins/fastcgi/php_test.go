@@ -296,3 +296,22 @@ func hammerPath(t *testing.T, p *stage.Pipeline, path string, n int) {
 		t.Errorf("%d of %d failed, first: %v", len(failed), n, errors.Join(failed[:min(3, len(failed))]...))
 	}
 }
+
+// TestPHPMoreConnectionsThanChildren: with more kept-alive connections
+// than php-fpm children, a request sent on a connection no child has
+// accepted would wait for ReadTimeout (each child stays with its kept
+// connection). The pool closes kept connections as their requests end
+// while such a request waits, so every request is served, late by about
+// starveAfter at most.
+func TestPHPMoreConnectionsThanChildren(t *testing.T) {
+	t.Parallel()
+	f := startPHPFPM(t) // 4 children
+	p, _ := phpSite(t, f, "MaxConnections 12", "ReadTimeout 30")
+	start := time.Now()
+	for range 3 {
+		hammerPath(t, p, "/echo.php", 300)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("900 requests took %v: requests waited on connections no child took", d)
+	}
+}

@@ -30,8 +30,9 @@ type backend struct {
 	exts           []string      // script name endings this backend runs
 	slots          chan struct{} // one token per connection in use
 	downUntil      atomic.Int64  // unix nanoseconds
-	mu             sync.Mutex    // guards idle and closed
+	mu             sync.Mutex    // guards idle, unanswered and closed
 	idle           []*conn
+	unanswered     []*conn // new connections whose first request has no answer yet
 	closed         bool
 	dialer         net.Dialer
 }
@@ -39,6 +40,7 @@ type backend struct {
 // conn is one connection to a backend. It carries one request at a time;
 // its buffers serve request after request.
 type conn struct {
+	b        *backend
 	nc       net.Conn
 	rr       *recordReader // reads through the conn's Read
 	rw       *recordWriter
@@ -47,6 +49,8 @@ type conn struct {
 	params   []byte        // the request's PARAMS, encoded
 	requests int           // requests sent on it
 	reused   bool          // taken from the idle list
+	sentAt   time.Time     // when its first request went out, while in backend.unanswered (zero after); written under backend.mu
+	unpinned bool          // its first request starved: backend.unpin ran
 
 	// the request in flight, set by watchFrom
 	timeout time.Duration   // the backend's ReadTimeout
@@ -57,8 +61,8 @@ type conn struct {
 	cancelled bool       // the request's context ended: deadlines stay in the past
 }
 
-func newConn(nc net.Conn) *conn {
-	c := &conn{nc: nc, rw: newRecordWriter(nc)}
+func newConn(b *backend, nc net.Conn) *conn {
+	c := &conn{b: b, nc: nc, rw: newRecordWriter(nc)}
 	c.rr = newRecordReader(c)
 	c.head = bufio.NewReaderSize(nil, 4<<10)
 	return c
@@ -71,9 +75,9 @@ func newConn(nc net.Conn) *conn {
 // does not need.
 const watchAfter = 20 * time.Millisecond
 
-// watchFrom starts a request on c: reads from the backend are bounded by
-// timeout, and the request's context ctx cancels c once the request has
-// waited watchAfter since start.
+// watchFrom starts a request on c: a read from the backend fails after
+// timeout of silence, and the request's context ctx is watched once a read
+// waited watchAfter (see Read).
 func (c *conn) watchFrom(ctx context.Context, timeout time.Duration) {
 	c.ctx, c.timeout, c.stop = ctx, timeout, nil
 }
@@ -95,27 +99,45 @@ func (c *conn) unwatch() bool {
 }
 
 // Read reads from the backend: a read that waits longer than timeout
-// fails. A request not watched yet waits watchAfter first, then starts
-// watching its context and waits the rest.
+// fails. On the way it starts watching the request's context once it
+// waited watchAfter, and when the connection's first request has waited
+// starveAfter it unpins the backend's workers (backend.unpin).
 func (c *conn) Read(p []byte) (int, error) {
 	start := time.Now()
-	early := c.stop == nil && c.ctx != nil && c.timeout > watchAfter
-	dl := start.Add(c.timeout)
-	if early {
-		dl = start.Add(watchAfter)
-	}
+	end := start.Add(c.timeout)
 	for {
+		dl := end
+		watch := c.stop == nil && c.ctx != nil
+		if watch {
+			dl = earliest(dl, start.Add(watchAfter))
+		}
+		starving := !c.sentAt.IsZero() && !c.unpinned
+		if starving {
+			dl = earliest(dl, c.sentAt.Add(starveAfter))
+		}
 		if err := c.setReadDeadline(dl); err != nil {
 			return 0, err
 		}
 		n, err := c.nc.Read(p)
-		if !early || n > 0 || !isTimeout(err) {
+		if dl.Equal(end) || n > 0 || !isTimeout(err) {
 			return n, err
 		}
-		early = false
-		c.watch()
-		dl = start.Add(c.timeout)
+		now := time.Now()
+		if watch && !now.Before(start.Add(watchAfter)) {
+			c.watch()
+		}
+		if starving && !now.Before(c.sentAt.Add(starveAfter)) {
+			c.unpinned = true
+			c.b.unpin()
+		}
 	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func isTimeout(err error) bool {
@@ -198,18 +220,80 @@ func (b *backend) get(fresh, check bool) (*conn, error) {
 		return nil, err
 	}
 	b.downUntil.Store(0)
-	return newConn(nc), nil
+	return newConn(b, nc), nil
+}
+
+// starveAfter is how long the first request of a new connection may go
+// unanswered before the pool stops keeping connections (see put).
+const starveAfter = 200 * time.Millisecond
+
+// sentFirst notes that c, a new connection, carries its first request.
+func (b *backend) sentFirst(c *conn) {
+	b.mu.Lock()
+	c.sentAt = time.Now()
+	b.unanswered = append(b.unanswered, c)
+	b.mu.Unlock()
+}
+
+// answered notes that c's first request got an answer or ended.
+func (b *backend) answered(c *conn) {
+	if c.sentAt.IsZero() {
+		return
+	}
+	b.mu.Lock()
+	c.sentAt = time.Time{}
+	for i, u := range b.unanswered {
+		if u == c {
+			b.unanswered = append(b.unanswered[:i], b.unanswered[i+1:]...)
+			break
+		}
+	}
+	b.mu.Unlock()
+}
+
+// starvingLocked reports whether the first request of a new connection
+// has waited starveAfter for an answer. A backend such as php-fpm, whose
+// workers each stay with a kept-alive connection and take a new one from
+// the listen queue only when it closes, leaves a connection made while
+// all workers are taken unanswered until a kept one closes: then the pool
+// closes connections as their requests end instead of keeping them.
+func (b *backend) starvingLocked() bool {
+	if len(b.unanswered) == 0 {
+		return false
+	}
+	now := time.Now()
+	for _, u := range b.unanswered {
+		if now.Sub(u.sentAt) > starveAfter {
+			return true
+		}
+	}
+	return false
+}
+
+// unpin is called when the first request of a new connection has waited
+// starveAfter: it closes the idle connections, whose workers then go back
+// to the listen queue, where that connection waits; and until it is
+// answered the pool keeps no connection (see put).
+func (b *backend) unpin() {
+	b.mu.Lock()
+	idle := b.idle
+	b.idle = nil
+	b.mu.Unlock()
+	for _, i := range idle {
+		i.nc.Close()
+	}
 }
 
 // put gives back a connection after its request: kept when the request
-// ended cleanly and keep-alive is on, else closed.
+// ended cleanly and keep-alive is on, unless a new connection's first
+// request starves (starvingLocked), else closed.
 func (b *backend) put(c *conn, clean bool) {
 	keep := clean && b.keepAlive && (b.maxRequests == 0 || c.requests < b.maxRequests)
 	if keep {
 		c.ctx = nil // keep no request alive while idle
 		c.head.Reset(nil)
 		b.mu.Lock()
-		if !b.closed && len(b.idle) < b.maxConns {
+		if !b.closed && len(b.idle) < b.maxConns && !b.starvingLocked() {
 			c.reused = false
 			b.idle = append(b.idle, c)
 			b.mu.Unlock()

@@ -85,3 +85,49 @@ func TestRecordErrors(t *testing.T) {
 		t.Error("recType.String")
 	}
 }
+
+// TestRecordReaderPieces reads a stream that arrives in pieces of every
+// size, so records straddle reads and the buffer is compacted: the
+// records and their contents come out the same.
+func TestRecordReaderPieces(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	rw := newRecordWriter(&buf)
+	var want []string
+	for i := range 40 {
+		content := strings.Repeat(string(rune('a'+i%26)), i*1700) // up to 66300 bytes: two records
+		rw.write(typeStdout, 1, []byte(content))
+		want = append(want, content)
+	}
+	must(t, rw.flush())
+	for _, size := range []int{1, 7, 8, 4096, 65536, 1 << 20} {
+		rr := newRecordReader(&chunkReader{b: buf.Bytes(), size: size})
+		var got strings.Builder
+		for {
+			_, content, err := rr.next()
+			if err == io.EOF {
+				break
+			}
+			must(t, err)
+			got.Write(content)
+		}
+		if got.String() != strings.Join(want, "") {
+			t.Errorf("pieces of %d: %d bytes read, want %d", size, got.Len(), len(strings.Join(want, "")))
+		}
+	}
+}
+
+// chunkReader returns b in reads of at most size bytes.
+type chunkReader struct {
+	b    []byte
+	size int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.size)], c.b)
+	c.b = c.b[n:]
+	return n, nil
+}

@@ -542,12 +542,15 @@ func TestFlush(t *testing.T) {
 // body after the check before reuse (its body cannot be read twice).
 func TestStaleConnection(t *testing.T) {
 	t.Parallel()
+	closed := make(chan struct{}, 1)
 	closing := fakeBackend(t, func(c net.Conn) {
 		req, ok := readRequest(c)
 		if !ok {
 			return
 		}
 		answer(c, "Content-Type: text/plain\r\n\r\n"+req["REQUEST_METHOD"], 0)
+		c.Close()
+		closed <- struct{}{}
 	})
 	p, _ := site(t, serverConf("fake", closing, "MaxConnections 1"), "    Match /.*\\.php fastcgi\n", phpFiles)
 	for i := range 6 {
@@ -555,12 +558,11 @@ func TestStaleConnection(t *testing.T) {
 		if i%2 == 1 {
 			method, body = "POST", "x=1"
 		}
-		// Let the close reach this side, as it does between requests.
-		time.Sleep(20 * time.Millisecond)
 		w, err := get(t, p, method, "/info.php", body)
 		if err != nil || w.String() != method {
 			t.Fatalf("request %d (%s): %v %q", i, method, err, w.String())
 		}
+		<-closed // the kept connection is dead before the next request
 	}
 }
 

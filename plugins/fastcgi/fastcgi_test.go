@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"gibbon/stage"
+	"gibbon/stage/stagetest"
 )
 
 // countingListener counts accepted connections.
@@ -96,11 +97,11 @@ type echoResult struct {
 	Env                                           map[string]string
 }
 
-func decode(t *testing.T, w *streamWriter) echoResult {
+func decode(t *testing.T, w *stagetest.StreamRecorder) echoResult {
 	t.Helper()
 	var res echoResult
 	if err := json.Unmarshal([]byte(w.String()), &res); err != nil {
-		t.Fatalf("status %d body %q: %v", w.code, w.String(), err)
+		t.Fatalf("status %d body %q: %v", w.Code, w.String(), err)
 	}
 	return res
 }
@@ -167,13 +168,13 @@ func TestResponses(t *testing.T) {
 	p, _ := site(t, serverConf("go", line), "    Match /.*\\.php fastcgi\n", phpFiles)
 	w, err := get(t, p, "GET", "/info.php?status=404", "")
 	must(t, err)
-	if w.code != 404 {
-		t.Errorf("status %d, want 404", w.code)
+	if w.Code != 404 {
+		t.Errorf("status %d, want 404", w.Code)
 	}
 	w, err = get(t, p, "GET", "/info.php?redirect=https://example.org/", "")
 	must(t, err)
-	if w.code != 302 || w.sent.Get("Location") != "https://example.org/" {
-		t.Errorf("absolute redirect: %d %q", w.code, w.sent.Get("Location"))
+	if w.Code != 302 || w.Sent.Get("Location") != "https://example.org/" {
+		t.Errorf("absolute redirect: %d %q", w.Code, w.Sent.Get("Location"))
 	}
 	for target, status := range map[string]int{"/none.php": 404, "/dir/x.txt/y.php": 403} {
 		if _, err := get(t, p, "GET", target, ""); stage.StatusOf(err) != status && !(status == 403 && stage.StatusOf(err) == 502) {
@@ -184,8 +185,8 @@ func TestResponses(t *testing.T) {
 	w, err = get(t, p, "GET", "/info.php?big="+strconv.Itoa(4<<20), "")
 	must(t, err)
 	want := bytes.Repeat([]byte("0123456789abcdef"), (4<<20)/16)
-	if !bytes.Equal(w.body.Bytes(), want) || w.flushes < 2 {
-		t.Errorf("big: %d bytes, %d flushes", w.body.Len(), w.flushes)
+	if !bytes.Equal(w.Body.Bytes(), want) || w.Flushes < 2 {
+		t.Errorf("big: %d bytes, %d flushes", w.Body.Len(), w.Flushes)
 	}
 }
 
@@ -210,7 +211,7 @@ func TestPool(t *testing.T) {
 			// A client that goes away mid-response: the connection with an
 			// unfinished request is discarded, the next request works.
 			before := l.accepted.Load()
-			w := &streamWriter{failAt: 100}
+			w := &stagetest.StreamRecorder{FailAt: 100}
 			if err := serve(t, p, w, request(p, "GET", "/info.php?big=1000000", "")); err == nil {
 				t.Error("no error for a failed write")
 			}
@@ -243,7 +244,7 @@ func hammer(t *testing.T, p *stage.Pipeline, n int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := new(streamWriter)
+			w := new(stagetest.StreamRecorder)
 			body := "n=" + strconv.Itoa(i)
 			if err := serve(t, p, w, request(p, "POST", "/info.php?i="+strconv.Itoa(i), body,
 				"Content-Type: application/x-www-form-urlencoded")); err != nil {
@@ -251,7 +252,7 @@ func hammer(t *testing.T, p *stage.Pipeline, n int) {
 				return
 			}
 			if !strings.Contains(w.String(), `"body":"`+body+`"`) && !strings.Contains(w.String(), "body="+body+";") {
-				errs <- fmt.Errorf("request %d: %d %q", i, w.code, w.String())
+				errs <- fmt.Errorf("request %d: %d %q", i, w.Code, w.String())
 			}
 		}()
 	}
@@ -388,7 +389,7 @@ func TestClientGone(t *testing.T) {
 	r.SetContext(ctx)
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	err := serve(t, p, new(streamWriter), r)
+	err := serve(t, p, new(stagetest.StreamRecorder), r)
 	if stage.StatusOf(err) != 499 || time.Since(start) > 5*time.Second {
 		t.Errorf("err %v after %v, want 499 at once", err, time.Since(start))
 	}
@@ -439,7 +440,7 @@ func TestParams(t *testing.T) {
 	line := fakeBackend(t, paramsBackend)
 	files := map[string]string{"app/index.php": "", "index.php": "", "redirect.php": ""}
 	p, root := site(t, serverConf("fake", line), "    Match /.*\\.php fastcgi\n    Match /$ fastcgi\n", files)
-	params := func(w *streamWriter) map[string]string {
+	params := func(w *stagetest.StreamRecorder) map[string]string {
 		m := map[string]string{}
 		if err := json.Unmarshal([]byte(w.String()), &m); err != nil {
 			t.Fatalf("%q: %v", w.String(), err)
@@ -449,7 +450,7 @@ func TestParams(t *testing.T) {
 	r := request(p, "POST", "/app/index.php/some/route?a=1", "x=1", "Host: example.org:8080", "User-Agent: ua",
 		"Proxy: http://evil", "Content-Type: application/x-www-form-urlencoded", "X-Two: 1", "X-Two: 2")
 	r.Conn.TLS = true
-	w := new(streamWriter)
+	w := new(stagetest.StreamRecorder)
 	must(t, serve(t, p, w, r))
 	env := params(w)
 	for k, want := range map[string]string{
@@ -499,8 +500,8 @@ func TestFlush(t *testing.T) {
 		p, _ := site(t, serverConf("fake", line), "    Match /.*\\.php fastcgi\n", phpFiles)
 		w, err := get(t, p, "GET", "/info.php", "")
 		must(t, err)
-		if w.String() != "all at once" || w.flushes != 0 {
-			t.Errorf("body %q after %d flushes, want no flush", w.String(), w.flushes)
+		if w.String() != "all at once" || w.Flushes != 0 {
+			t.Errorf("body %q after %d flushes, want no flush", w.String(), w.Flushes)
 		}
 	})
 	t.Run("paused", func(t *testing.T) {
@@ -522,7 +523,7 @@ func TestFlush(t *testing.T) {
 		})
 		p, _ := site(t, serverConf("fake", line), "    Match /.*\\.php fastcgi\n", phpFiles)
 		var once sync.Once
-		w := &streamWriter{onFlush: func(body []byte) {
+		w := &stagetest.StreamRecorder{OnFlush: func(body []byte) {
 			if string(body) == "first " {
 				once.Do(func() { close(flushed) })
 			}
@@ -590,7 +591,7 @@ func TestClientGoneWhileQueued(t *testing.T) {
 	r.SetContext(ctx)
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	err := serve(t, p, new(streamWriter), r)
+	err := serve(t, p, new(stagetest.StreamRecorder), r)
 	if stage.StatusOf(err) != 499 || time.Since(start) > 5*time.Second {
 		t.Errorf("err %v after %v, want 499 at once", err, time.Since(start))
 	}

@@ -1,103 +1,16 @@
 package fastcgi
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"gibbon/http1"
 	"gibbon/stage"
 	"gibbon/stage/stagetest"
-)
-
-// streamWriter is a streaming stage.ResponseWriter: it implements
-// stage.Flusher, can call back on each flush, and can fail writes to act as
-// a client that went away. Safe to read from another goroutine through its
-// methods.
-type streamWriter struct {
-	mu      sync.Mutex
-	code    int
-	header  stage.Header
-	sent    stage.Header // frozen at WriteHeader
-	body    bytes.Buffer
-	flushes int
-	wrote   bool
-
-	onFlush func(body []byte) // called without mu held
-	failAt  int               // >0: Write fails once the body reached failAt bytes
-}
-
-func (w *streamWriter) Header() *stage.Header { return &w.header }
-
-func (w *streamWriter) WriteHeader(code int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.wrote {
-		return
-	}
-	w.code, w.wrote = code, true
-	for _, f := range w.header.Fields() {
-		w.sent.Add(f.Name, f.Value)
-	}
-}
-
-var errGone = errors.New("client went away")
-
-func (w *streamWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(200)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.failAt > 0 && w.body.Len() >= w.failAt {
-		return 0, errGone
-	}
-	return w.body.Write(p)
-}
-
-func (w *streamWriter) Flush() error {
-	w.mu.Lock()
-	w.flushes++
-	snap := append([]byte(nil), w.body.Bytes()...)
-	fail := w.failAt > 0 && w.body.Len() >= w.failAt
-	w.mu.Unlock()
-	if w.onFlush != nil {
-		w.onFlush(snap)
-	}
-	if fail {
-		return errGone
-	}
-	return nil
-}
-
-func (w *streamWriter) Respond(status int, contentType string, body []byte) error {
-	if contentType != "" {
-		w.header.Set("Content-Type", contentType)
-	}
-	w.WriteHeader(status)
-	_, err := w.Write(body)
-	return err
-}
-
-func (w *streamWriter) Written() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.wrote
-}
-
-func (w *streamWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.body.String()
-}
-
-var (
-	_ stage.ResponseWriter = (*streamWriter)(nil)
-	_ stage.Flusher        = (*streamWriter)(nil)
 )
 
 // site loads a configuration with the fastcgi plugin, conf as
@@ -174,14 +87,12 @@ func serve(t *testing.T, p *stage.Pipeline, w stage.ResponseWriter, r *stage.Req
 }
 
 // get serves a request and returns the writer.
-func get(t *testing.T, p *stage.Pipeline, method, target, body string, headers ...string) (*streamWriter, error) {
+func get(t *testing.T, p *stage.Pipeline, method, target, body string, headers ...string) (*stagetest.StreamRecorder, error) {
 	t.Helper()
-	w := new(streamWriter)
+	w := new(stagetest.StreamRecorder)
 	err := serve(t, p, w, request(p, method, target, body, headers...))
 	return w, err
 }
-
-var _ = io.EOF
 
 // routeIndex is the routing the server wiring must do for index files: a
 // directory path ("/app/") that no rule matches is routed as its index

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"gibbon/stage"
+	"gibbon/stage/stagetest"
 )
 
 // phpFPMBinary finds php-fpm; without it the test is skipped, unless
@@ -153,8 +154,8 @@ func TestPHP(t *testing.T) {
 				t.Errorf("%s = %q, want %q", k, env[k], want)
 			}
 		}
-		if w.code != 200 || !strings.HasPrefix(w.sent.Get("Content-Type"), "text/plain") {
-			t.Errorf("status %d type %q", w.code, w.sent.Get("Content-Type"))
+		if w.Code != 200 || !strings.HasPrefix(w.Sent.Get("Content-Type"), "text/plain") {
+			t.Errorf("status %d type %q", w.Code, w.Sent.Get("Content-Type"))
 		}
 	})
 	t.Run("post form", func(t *testing.T) {
@@ -204,13 +205,13 @@ func TestPHP(t *testing.T) {
 	t.Run("status and redirect", func(t *testing.T) {
 		w, err := get(t, p, "GET", "/status.php", "")
 		must(t, err)
-		if w.code != 404 || w.sent.Get("X-From") != "php" || w.String() != "missing" {
-			t.Errorf("status.php: %d %q %q", w.code, w.sent.Get("X-From"), w.String())
+		if w.Code != 404 || w.Sent.Get("X-From") != "php" || w.String() != "missing" {
+			t.Errorf("status.php: %d %q %q", w.Code, w.Sent.Get("X-From"), w.String())
 		}
 		w, err = get(t, p, "GET", "/redirect.php", "")
 		must(t, err)
-		if w.code != 302 || w.sent.Get("Location") != "https://example.org/elsewhere" {
-			t.Errorf("redirect.php: %d %q", w.code, w.sent.Get("Location"))
+		if w.Code != 302 || w.Sent.Get("Location") != "https://example.org/elsewhere" {
+			t.Errorf("redirect.php: %d %q", w.Code, w.Sent.Get("Location"))
 		}
 	})
 	t.Run("not a script", func(t *testing.T) {
@@ -277,11 +278,11 @@ func hammerPath(t *testing.T, p *stage.Pipeline, path string, n int) {
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {
-			w := new(streamWriter)
+			w := new(stagetest.StreamRecorder)
 			body := fmt.Sprintf("n=%d", i)
 			err := serve(t, p, w, request(p, "POST", path, body, "Content-Type: application/octet-stream"))
 			if err == nil && w.String() != "body="+body+";" {
-				err = fmt.Errorf("request %d: %d %q", i, w.code, w.String())
+				err = fmt.Errorf("request %d: %d %q", i, w.Code, w.String())
 			}
 			errs <- err
 		}()

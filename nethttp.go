@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,7 +28,8 @@ type httpHandler struct{ h http.Handler }
 const sniffLen = 512
 
 func (a *httpHandler) serve(w stage.ResponseWriter, r *stage.Request, rt *route) (err error) {
-	req, err := newHTTPRequest(r)
+	x := new(httpExchange)
+	req, err := x.request(r)
 	if err != nil {
 		return stage.Error(400, err)
 	}
@@ -37,13 +39,11 @@ func (a *httpHandler) serve(w stage.ResponseWriter, r *stage.Request, rt *route)
 	for i := range min(p.n, maxParams) {
 		req.SetPathValue(p.fixed[i].name, p.fixed[i].value)
 	}
-	for _, x := range p.more {
-		req.SetPathValue(x.name, x.value)
+	for _, v := range p.more {
+		req.SetPathValue(v.name, v.value)
 	}
-	ctx := &requestContext{parent: r.Context(), local: net.TCPAddrFromAddrPort(r.Conn.Local)}
-	defer ctx.end()
-	req = req.WithContext(ctx)
-	rw := &responseWriter{w: w}
+	defer x.ctx.end()
+	rw := newResponseWriter(w)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -51,80 +51,246 @@ func (a *httpHandler) serve(w stage.ResponseWriter, r *stage.Request, rt *route)
 			} else {
 				err = recovered(v)
 			}
-			return
+		} else if !rw.hijacked {
+			err = rw.finish()
 		}
-		if rw.hijacked {
-			return
-		}
-		err = rw.finish()
+		rw.release()
 	}()
 	a.h.ServeHTTP(rw, req)
 	return nil
 }
 
-// newHTTPRequest builds the *http.Request of r. Its Body reads r.Body.
-func newHTTPRequest(r *stage.Request) (*http.Request, error) {
-	uri := string(r.Target)
-	u, err := url.ParseRequestURI(uri)
-	if err != nil {
+// httpExchange holds, in one allocation, what a request's *http.Request
+// points to besides its header map and its strings. A handler may keep
+// the request, its URL and its context after ServeHTTP returns (net/http
+// allows it, and http.TimeoutHandler's inner handler does it), so none of
+// it is reused.
+type httpExchange struct {
+	url  url.URL
+	ctx  requestContext
+	body body
+}
+
+// request builds the *http.Request of r, with x.ctx as its context. It
+// costs four allocations whatever the number of header fields: the
+// request, its header map, one slice for the field values and one string
+// holding the target, the host, and every field name (canonicalized) and
+// value.
+func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
+	x.ctx.parent, x.ctx.localAddr = r.Context(), r.Conn.Local
+	// WithContext is the only way to set a request's context: it copies
+	// the empty request into the one the handler gets.
+	req := new(http.Request).WithContext(&x.ctx)
+	s, fields := requestStrings(r)
+	uri, s := s[:len(r.Target)], s[len(r.Target):]
+	host, s := s[:len(r.Host)], s[len(r.Host):]
+	if err := parseRequestURI(&x.url, uri); err != nil {
 		return nil, err
 	}
-	req := &http.Request{
-		Method:     string(r.MethodName),
-		URL:        u,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     make(http.Header, len(r.Headers)),
-		Host:       string(r.Host),
-		RemoteAddr: r.Conn.Remote.String(),
-		RequestURI: uri,
-		Body:       http.NoBody,
+	if x.url.Host == "" {
+		x.url.Host = host
 	}
+	req.Method = methodString(r)
+	req.URL = &x.url
+	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/1.1", 1, 1
 	if r.Proto == http1.Version10 {
 		req.Proto, req.ProtoMinor = "HTTP/1.0", 0
 	}
+	req.Host = host
+	req.RemoteAddr = r.Conn.Remote.String()
+	req.RequestURI = uri
+	req.Body = http.NoBody
 	if r.Conn.TLS {
 		req.TLS = &tls.ConnectionState{HandshakeComplete: true}
 	}
-	if u.Host == "" {
-		u.Host = req.Host
-	}
-	chunked := false
-	for _, h := range r.Headers {
-		name := http.CanonicalHeaderKey(string(h.Name))
+	req.Header = make(http.Header, fields)
+	values := make([]string, fields)
+	chunked, length := false, ""
+	for _, f := range r.Headers {
+		name, value := s[:len(f.Name)], s[len(f.Name):len(f.Name)+len(f.Value)]
+		s = s[len(f.Name)+len(f.Value):]
 		switch name {
 		case "Host":
 			continue
 		case "Transfer-Encoding":
 			chunked = true
 			continue
+		case "Content-Length":
+			if length == "" {
+				length = value
+			}
 		}
-		req.Header[name] = append(req.Header[name], string(h.Value))
+		vs := req.Header[name]
+		if vs == nil {
+			vs, values = values[:1:1], values[1:]
+			vs[0] = value
+		} else {
+			vs = append(vs, value)
+		}
+		req.Header[name] = vs
 	}
 	switch {
 	case chunked:
 		req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
-	case req.Header.Get("Content-Length") != "":
-		req.ContentLength, _ = strconv.ParseInt(req.Header.Get("Content-Length"), 10, 64)
+	case length != "":
+		req.ContentLength, _ = strconv.ParseInt(length, 10, 64)
 	}
 	if (chunked || req.ContentLength > 0) && r.Body != nil {
-		req.Body = body{r.Body}
+		x.body.r = r.Body
+		req.Body = &x.body
 	}
 	return req, nil
 }
 
+// requestStrings returns, in one string, r's target, host, and the name
+// (canonicalized as http.CanonicalHeaderKey does) and value of each of
+// its header fields in order, and how many of those fields go into the
+// header map (all but Host and Transfer-Encoding).
+func requestStrings(r *stage.Request) (string, int) {
+	size := len(r.Target) + len(r.Host)
+	for _, f := range r.Headers {
+		size += len(f.Name) + len(f.Value)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.Write(r.Target)
+	b.Write(r.Host)
+	var buf [64]byte
+	fields := 0
+	for _, f := range r.Headers {
+		name := appendCanonicalKey(buf[:0], f.Name)
+		if string(name) != "Host" && string(name) != "Transfer-Encoding" {
+			fields++
+		}
+		b.Write(name)
+		b.Write(f.Value)
+	}
+	return b.String(), fields
+}
+
+// appendCanonicalKey appends the canonical form of the field name to dst,
+// as http.CanonicalHeaderKey makes it: the first letter and any letter
+// after a hyphen upper case, the others lower case; a name holding a byte
+// that is not a token character is left as it is. The result has the
+// length of name.
+func appendCanonicalKey(dst, name []byte) []byte {
+	for _, c := range name {
+		if !isTokenByte(c) {
+			return append(dst, name...)
+		}
+	}
+	upper := true
+	for _, c := range name {
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst
+}
+
+// isTokenByte reports whether c may appear in a field name (RFC 9110
+// token).
+func isTokenByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// methodString returns r's method without allocating for the common ones.
+func methodString(r *stage.Request) string {
+	switch r.Method {
+	case http1.MethodGet:
+		return http.MethodGet
+	case http1.MethodHead:
+		return http.MethodHead
+	case http1.MethodPost:
+		return http.MethodPost
+	case http1.MethodPut:
+		return http.MethodPut
+	case http1.MethodDelete:
+		return http.MethodDelete
+	case http1.MethodOptions:
+		return http.MethodOptions
+	case http1.MethodPatch:
+		return http.MethodPatch
+	}
+	return string(r.MethodName)
+}
+
+// parseRequestURI sets *u to what url.ParseRequestURI(uri) returns. An
+// origin-form target ("/path?query") whose path holds only characters a
+// path need not escape is split in place, without url's allocation.
+func parseRequestURI(u *url.URL, uri string) error {
+	path, query, hasQuery := strings.Cut(uri, "?")
+	if !plainPath(path) || containsCTL(query) {
+		v, err := url.ParseRequestURI(uri)
+		if err != nil {
+			return err
+		}
+		*u = *v
+		return nil
+	}
+	*u = url.URL{Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	return nil
+}
+
+// plainPath reports whether path begins with "/" and holds only bytes
+// that url leaves unescaped in a path: its unescaped form is itself and
+// url.URL needs no RawPath for it.
+func plainPath(path string) bool {
+	if path == "" || path[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~$&+,/:;=@", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// containsCTL reports whether s holds an ASCII control character, which
+// url refuses.
+func containsCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // body is a request body as net/http handlers expect it: closing it is
 // allowed (the server drains what is left after the handler).
-type body struct{ io.Reader }
+type body struct{ r io.Reader }
 
-func (body) Close() error { return nil }
+// Read reads the request body.
+func (b *body) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// Close does nothing.
+func (b *body) Close() error { return nil }
 
 // responseWriter is the http.ResponseWriter over a stage writer. As
 // net/http does, it takes a copy of the header map at WriteHeader, sniffs
 // the Content-Type of the first 512 body bytes when none is set, and sends
 // the trailers the handler announced ("Trailer:") or sets with
 // http.TrailerPrefix.
+//
+// Like net/http's, it must not be used once ServeHTTP returns, and neither
+// must the map Header returns: both are reused for another request
+// (writerPool), the map emptied, so that a response costs no allocation
+// of its own.
 type responseWriter struct {
 	w        stage.ResponseWriter
 	header   http.Header
@@ -134,6 +300,39 @@ type responseWriter struct {
 	needType bool // the Content-Type is still to be sniffed
 	trailers []string
 	hijacked bool
+	scratch  []byte // WriteString's copy
+}
+
+var writerPool = sync.Pool{New: func() any { return new(responseWriter) }}
+
+// maxWriterKeep bounds the buffers and the header map a pooled
+// responseWriter keeps.
+const maxWriterKeep = 64 << 10
+
+// newResponseWriter returns a pooled responseWriter over w.
+func newResponseWriter(w stage.ResponseWriter) *responseWriter {
+	rw := writerPool.Get().(*responseWriter)
+	rw.w = w
+	return rw
+}
+
+// release empties rw and puts it back in the pool.
+func (rw *responseWriter) release() {
+	if len(rw.header) > 64 {
+		rw.header = nil
+	}
+	clear(rw.header)
+	clear(rw.trailers)
+	*rw = responseWriter{header: rw.header, sniff: keep(rw.sniff), trailers: rw.trailers[:0], scratch: keep(rw.scratch)}
+	writerPool.Put(rw)
+}
+
+// keep returns b emptied, or nil when it is too large to keep.
+func keep(b []byte) []byte {
+	if cap(b) > maxWriterKeep {
+		return nil
+	}
+	return b[:0]
 }
 
 // Header returns the header map; it is created on first use.
@@ -202,9 +401,11 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	return rw.w.Write(p)
 }
 
-// WriteString writes s.
+// WriteString writes s, through a copy kept from one request to the
+// next (a conversion to []byte would allocate).
 func (rw *responseWriter) WriteString(s string) (int, error) {
-	return rw.Write([]byte(s))
+	rw.scratch = append(rw.scratch[:0], s...)
+	return rw.Write(rw.scratch)
 }
 
 // start hands the status to the stage writer, with the sniffed
@@ -220,7 +421,7 @@ func (rw *responseWriter) start() error {
 	rw.w.WriteHeader(rw.status)
 	if len(rw.sniff) > 0 {
 		_, err := rw.w.Write(rw.sniff)
-		rw.sniff = nil
+		rw.sniff = rw.sniff[:0]
 		return err
 	}
 	return nil
@@ -325,13 +526,14 @@ var (
 // which starts watching the client, only when the handler asks for its
 // own: a handler that never looks at its context costs no watch.
 type requestContext struct {
-	parent context.Context
-	local  net.Addr
+	parent    context.Context
+	localAddr netip.AddrPort
 
-	mu   sync.Mutex
-	done chan struct{}
-	err  error
-	stop func() bool
+	mu    sync.Mutex
+	local net.Addr // localAddr as a *net.TCPAddr, made when asked for
+	done  chan struct{}
+	err   error
+	stop  func() bool
 }
 
 // Deadline reports no deadline.
@@ -367,6 +569,11 @@ func (c *requestContext) Err() error {
 // Value answers http.LocalAddrContextKey, else asks the server's context.
 func (c *requestContext) Value(key any) any {
 	if key == http.LocalAddrContextKey {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.local == nil {
+			c.local = net.TCPAddrFromAddrPort(c.localAddr)
+		}
 		return c.local
 	}
 	return c.parent.Value(key)

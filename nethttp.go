@@ -74,16 +74,22 @@ type httpExchange struct {
 // request builds the *http.Request of r, with x.ctx as its context. It
 // costs four allocations whatever the number of header fields: the
 // request, its header map, one slice for the field values and one string
-// holding the target, the host, and every field name (canonicalized) and
-// value.
+// holding the target, the host, the client's address, and every field
+// name (canonicalized) and value.
 func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	x.ctx.parent, x.ctx.localAddr = r.Context(), r.Conn.Local
 	// WithContext is the only way to set a request's context: it copies
 	// the empty request into the one the handler gets.
 	req := new(http.Request).WithContext(&x.ctx)
-	s, fields := requestStrings(r)
+	var addr [64]byte
+	remote := r.Conn.Remote.AppendTo(addr[:0])
+	s, fields := requestStrings(r, remote)
 	uri, s := s[:len(r.Target)], s[len(r.Target):]
 	host, s := s[:len(r.Host)], s[len(r.Host):]
+	req.RemoteAddr, s = s[:len(remote)], s[len(remote):]
+	if !r.Conn.Remote.IsValid() {
+		req.RemoteAddr = r.Conn.Remote.String()
+	}
 	if err := parseRequestURI(&x.url, uri); err != nil {
 		return nil, err
 	}
@@ -97,7 +103,6 @@ func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 		req.Proto, req.ProtoMinor = "HTTP/1.0", 0
 	}
 	req.Host = host
-	req.RemoteAddr = r.Conn.Remote.String()
 	req.RequestURI = uri
 	req.Body = http.NoBody
 	if r.Conn.TLS {
@@ -142,12 +147,13 @@ func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	return req, nil
 }
 
-// requestStrings returns, in one string, r's target, host, and the name
-// (canonicalized as http.CanonicalHeaderKey does) and value of each of
-// its header fields in order, and how many of those fields go into the
-// header map (all but Host and Transfer-Encoding).
-func requestStrings(r *stage.Request) (string, int) {
-	size := len(r.Target) + len(r.Host)
+// requestStrings returns, in one string, r's target, host, remote (the
+// client's address), and the name (canonicalized as
+// http.CanonicalHeaderKey does) and value of each of r's header fields in
+// order, and how many of those fields go into the header map (all but Host
+// and Transfer-Encoding).
+func requestStrings(r *stage.Request, remote []byte) (string, int) {
+	size := len(r.Target) + len(r.Host) + len(remote)
 	for _, f := range r.Headers {
 		size += len(f.Name) + len(f.Value)
 	}
@@ -155,6 +161,7 @@ func requestStrings(r *stage.Request) (string, int) {
 	b.Grow(size)
 	b.Write(r.Target)
 	b.Write(r.Host)
+	b.Write(remote)
 	var buf [64]byte
 	fields := 0
 	for _, f := range r.Headers {
@@ -195,13 +202,30 @@ func appendCanonicalKey(dst, name []byte) []byte {
 
 // isTokenByte reports whether c may appear in a field name (RFC 9110
 // token).
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+func isTokenByte(c byte) bool { return byteClass[c]&tokenByte != 0 }
+
+// Byte classes of byteClass.
+const (
+	tokenByte = 1 << iota // may appear in a token
+	pathByte              // url leaves it unescaped in a path
+)
+
+// byteClass classifies each byte value.
+var byteClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			t[c] = tokenByte | pathByte
+		}
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	for _, c := range []byte("!#$%&'*+-.^_`|~") {
+		t[c] |= tokenByte
+	}
+	for _, c := range []byte("-._~$&+,/:;=@") {
+		t[c] |= pathByte
+	}
+	return t
+}()
 
 // methodString returns r's method without allocating for the common ones.
 func methodString(r *stage.Request) string {
@@ -224,9 +248,10 @@ func methodString(r *stage.Request) string {
 	return string(r.MethodName)
 }
 
-// parseRequestURI sets *u to what url.ParseRequestURI(uri) returns. An
-// origin-form target ("/path?query") whose path holds only characters a
-// path need not escape is split in place, without url's allocation.
+// parseRequestURI sets *u, a zero URL, to what url.ParseRequestURI(uri)
+// returns. An origin-form target ("/path?query") whose path holds only
+// characters a path need not escape is split in place, without url's
+// allocation.
 func parseRequestURI(u *url.URL, uri string) error {
 	path, query, hasQuery := strings.Cut(uri, "?")
 	if !plainPath(path) || containsCTL(query) {
@@ -237,7 +262,7 @@ func parseRequestURI(u *url.URL, uri string) error {
 		*u = *v
 		return nil
 	}
-	*u = url.URL{Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	u.Path, u.RawQuery, u.ForceQuery = path, query, hasQuery && query == ""
 	return nil
 }
 
@@ -249,11 +274,7 @@ func plainPath(path string) bool {
 		return false
 	}
 	for i := 0; i < len(path); i++ {
-		c := path[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("-._~$&+,/:;=@", c) >= 0:
-		default:
+		if byteClass[path[i]]&pathByte == 0 {
 			return false
 		}
 	}
@@ -376,7 +397,15 @@ func (rw *responseWriter) WriteHeader(code int) {
 		}
 	}
 	_, typed := rw.header["Content-Type"]
-	rw.needType = !typed && code != 204 && code != 304 && rw.header.Get("Content-Encoding") == ""
+	rw.needType = !typed && code != 204 && code != 304 && firstValue(rw.header, "Content-Encoding") == ""
+}
+
+// firstValue is h.Get(name) for a canonical name.
+func firstValue(h http.Header, name string) string {
+	if vs := h[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // Write writes body bytes, sniffing the Content-Type first if needed.

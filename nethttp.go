@@ -33,17 +33,17 @@ func (a *httpHandler) serve(w stage.ResponseWriter, r *stage.Request, rt *route)
 	if err != nil {
 		return stage.Error(400, err)
 	}
+	defer x.ctx.end()
+	rw := newResponseWriter(w)
 	req.Pattern = rt.pattern
-	var p params
-	rt.params(r.Path, &p)
+	p := &rw.params
+	rt.params(r.Path, p)
 	for i := range min(p.n, maxParams) {
 		req.SetPathValue(p.fixed[i].name, p.fixed[i].value)
 	}
 	for _, v := range p.more {
 		req.SetPathValue(v.name, v.value)
 	}
-	defer x.ctx.end()
-	rw := newResponseWriter(w)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -80,7 +80,7 @@ func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	x.ctx.parent, x.ctx.localAddr = r.Context(), r.Conn.Local
 	// WithContext is the only way to set a request's context: it copies
 	// the empty request into the one the handler gets.
-	req := new(http.Request).WithContext(&x.ctx)
+	req := emptyRequest.WithContext(&x.ctx)
 	var addr [64]byte
 	remote := r.Conn.Remote.AppendTo(addr[:0])
 	s, fields := requestStrings(r, remote)
@@ -146,6 +146,10 @@ func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	}
 	return req, nil
 }
+
+// emptyRequest is the zero request that request copies; it is never
+// changed.
+var emptyRequest http.Request
 
 // requestStrings returns, in one string, r's target, host, remote (the
 // client's address), and the name (canonicalized as
@@ -322,6 +326,7 @@ type responseWriter struct {
 	trailers []string
 	hijacked bool
 	scratch  []byte // WriteString's copy
+	params   params // the route's wildcard values, for the request
 }
 
 var writerPool = sync.Pool{New: func() any { return new(responseWriter) }}
@@ -337,14 +342,16 @@ func newResponseWriter(w stage.ResponseWriter) *responseWriter {
 	return rw
 }
 
-// release empties rw and puts it back in the pool.
+// release empties rw, keeping its storage, and puts it back in the pool.
 func (rw *responseWriter) release() {
 	if len(rw.header) > 64 {
 		rw.header = nil
 	}
 	clear(rw.header)
 	clear(rw.trailers)
-	*rw = responseWriter{header: rw.header, sniff: keep(rw.sniff), trailers: rw.trailers[:0], scratch: keep(rw.scratch)}
+	rw.w, rw.status, rw.started, rw.needType, rw.hijacked = nil, 0, false, false, false
+	rw.sniff, rw.trailers, rw.scratch = keep(rw.sniff), rw.trailers[:0], keep(rw.scratch)
+	rw.params.reset()
 	writerPool.Put(rw)
 }
 

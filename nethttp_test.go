@@ -370,3 +370,56 @@ func TestNetHTTPH2StreamAndCancel(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestNetHTTPReuse checks what the adapter reuses and what it does not,
+// over one keep-alive connection: a handler may keep the *http.Request
+// (its URL, header, strings and context stay its own, the context stays
+// cancelled), while the ResponseWriter and its header map start empty for
+// every request.
+func TestNetHTTPReuse(t *testing.T) {
+	t.Parallel()
+	kept := make(chan *http.Request, 1)
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleHTTP("/keep/{id}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Context().Err() // asks without Done: the context must still not be reused
+		select {
+		case kept <- r:
+		default:
+		}
+		w.Header().Set("X-Leak", "yes")
+		w.Header().Set("Trailer", "X-Sum")
+		w.WriteHeader(201)
+		io.WriteString(w, "<html>kept</html>")
+		w.Header().Set("X-Sum", "1")
+	}))
+	srv.HandleHTTP("/fresh", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "header fields %d", len(w.Header()))
+	}))
+	url := start(t, srv)
+	c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer c.CloseIdleConnections()
+	for _, path := range []string{"/keep/1?q=a", "/fresh", "/keep/2?q=b", "/fresh"} {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		req.Header.Set("X-Path", path)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if path == "/fresh" && (string(b) != "header fields 0" || resp.Header.Get("X-Leak") != "" ||
+			resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" || len(resp.Trailer) != 0) {
+			t.Errorf("%s: %d %q %v trailer %v", path, resp.StatusCode, b, resp.Header, resp.Trailer)
+		}
+	}
+	r := <-kept // the first request, kept across the three others
+	if r.URL.Path != "/keep/1" || r.URL.RawQuery != "q=a" || r.RequestURI != "/keep/1?q=a" ||
+		r.Header.Get("X-Path") != "/keep/1?q=a" || r.PathValue("id") != "1" || r.Context().Err() != context.Canceled {
+		t.Errorf("kept request changed: %s %q %v id %q ctx %v", r.URL, r.RequestURI, r.Header, r.PathValue("id"), r.Context().Err())
+	}
+	select {
+	case <-r.Context().Done():
+	default:
+		t.Error("kept request's context not done")
+	}
+}

@@ -75,5 +75,8 @@
 //
 // A Ctx and the []byte views it returns (Header, Host, Target) belong to
 // the server and are reused once the handler returns: copy what you keep.
-// The *http.Request and its fields may be kept, as net/http allows.
+// The *http.Request and its fields may be kept, as net/http allows. The
+// http.ResponseWriter must not be used once ServeHTTP returns, as net/http
+// says, and neither must the map its Header method returns: the server
+// reuses both, the map emptied, for a later request.
 package gibbon

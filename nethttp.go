@@ -71,11 +71,11 @@ type httpExchange struct {
 	body body
 }
 
-// request builds the *http.Request of r, with x.ctx as its context. It
-// costs four allocations whatever the number of header fields: the
-// request, its header map, one slice for the field values and one string
-// holding the target, the host, the client's address, and every field
-// name (canonicalized) and value.
+// request builds the *http.Request of r, with x.ctx as its context.
+// Besides x, it allocates the request, its header map (with the map's
+// storage when there are fields), one slice for the field values and one
+// string holding the target, the host, the client's address, and every
+// field name (canonicalized) and value, whatever the number of fields.
 func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	x.ctx.parent, x.ctx.localAddr = r.Context(), r.Conn.Local
 	// WithContext is the only way to set a request's context: it copies

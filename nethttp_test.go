@@ -423,3 +423,42 @@ func TestNetHTTPReuse(t *testing.T) {
 		t.Error("kept request's context not done")
 	}
 }
+
+// TestNetHTTPTimeoutHandler runs http.TimeoutHandler, whose inner handler
+// goes on with the request after ServeHTTP answered 503 and returned,
+// while the connection serves another request.
+func TestNetHTTPTimeoutHandler(t *testing.T) {
+	t.Parallel()
+	release, seen := make(chan struct{}), make(chan string, 1)
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/slow" {
+			io.WriteString(w, "fast")
+			return
+		}
+		<-release
+		seen <- fmt.Sprintf("%s %s %v", r.URL.Path, r.Header.Get("X-Mark"), r.Context().Err())
+		io.WriteString(w, "late")
+	})
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleHTTP("/", http.TimeoutHandler(inner, 50*time.Millisecond, "timeout"))
+	url := start(t, srv)
+	c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer c.CloseIdleConnections()
+	for _, tc := range []struct{ path, mark, want string }{{"/slow", "a", "timeout"}, {"/fast", "b", "fast"}} {
+		req, _ := http.NewRequest("GET", url+tc.path, nil)
+		req.Header.Set("X-Mark", tc.mark)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != tc.want {
+			t.Errorf("%s: %d %q", tc.path, resp.StatusCode, b)
+		}
+	}
+	close(release)
+	if got := <-seen; got != "/slow a context deadline exceeded" {
+		t.Errorf("inner handler saw %q", got)
+	}
+}

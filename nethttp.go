@@ -75,7 +75,8 @@ type httpExchange struct {
 // Besides x, it allocates the request, its header map (with the map's
 // storage when there are fields), one slice for the field values and one
 // string holding the target, the host, the client's address, and every
-// field name (canonicalized) and value, whatever the number of fields.
+// field name (canonicalized) and value, whatever the number of fields
+// (and over TLS r.TLS).
 func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	x.ctx.parent, x.ctx.localAddr = r.Context(), r.Conn.Local
 	// WithContext is the only way to set a request's context: it copies
@@ -331,9 +332,12 @@ type responseWriter struct {
 
 var writerPool = sync.Pool{New: func() any { return new(responseWriter) }}
 
-// maxWriterKeep bounds the buffers and the header map a pooled
-// responseWriter keeps.
-const maxWriterKeep = 64 << 10
+// What a pooled responseWriter keeps: buffers up to maxWriterKeep bytes,
+// a header map that held up to maxHeaderKeep fields.
+const (
+	maxWriterKeep = 64 << 10
+	maxHeaderKeep = 64
+)
 
 // newResponseWriter returns a pooled responseWriter over w.
 func newResponseWriter(w stage.ResponseWriter) *responseWriter {
@@ -344,7 +348,7 @@ func newResponseWriter(w stage.ResponseWriter) *responseWriter {
 
 // release empties rw, keeping its storage, and puts it back in the pool.
 func (rw *responseWriter) release() {
-	if len(rw.header) > 64 {
+	if len(rw.header) > maxHeaderKeep {
 		rw.header = nil
 	}
 	clear(rw.header)

@@ -42,8 +42,9 @@ var allowed = map[string][]string{
 var testOnly = map[string][]string{
 	"gibbon/stage":     {"gibbon/stage/stagetest"},
 	"gibbon/plugins/":  {"gibbon/stage/stagetest"},
-	"gibbon/http2":     {"gibbon/tlsx"}, // h2spec over TLS against the test driver
-	"gibbon/websocket": {"gibbon"},      // served by a gibbon.Server in tests
+	"gibbon":           {"gibbon/stage/stagetest"}, // the adapter's tests build stage requests
+	"gibbon/http2":     {"gibbon/tlsx"},            // h2spec over TLS against the test driver
+	"gibbon/websocket": {"gibbon"},                 // served by a gibbon.Server in tests
 }
 
 type pkg struct {

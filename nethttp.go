@@ -500,11 +500,14 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	rw.hijacked = true
-	var src io.Reader = conn
+	br := bufio.NewReaderSize(conn, max(4096, len(buffered)))
 	if len(buffered) > 0 {
-		src = io.MultiReader(bytes.NewReader(buffered), conn)
+		// In the reader's buffer, where net/http's own Hijack leaves them:
+		// Buffered() counts them and nothing is hidden behind the reader.
+		br.Reset(io.MultiReader(bytes.NewReader(buffered), conn))
+		br.Peek(len(buffered))
 	}
-	return conn, bufio.NewReadWriter(bufio.NewReader(src), bufio.NewWriter(conn)), nil
+	return conn, bufio.NewReadWriter(br, bufio.NewWriter(conn)), nil
 }
 
 // SetReadDeadline bounds the reads of the request body.

@@ -10,11 +10,12 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
 
-// readBufSize is the read buffer of a connection accepted natively.
+// readBufSize is the size of a connection's pooled read buffer.
 const readBufSize = 1 << 10
 
 // keepBuf is the largest message buffer a connection keeps between
@@ -85,7 +86,7 @@ const (
 // concurrent use, also with ReadMessage.
 type Conn struct {
 	nc       net.Conn
-	br       *bufio.Reader
+	in       input
 	deflate  bool
 	protocol string
 	max      int64
@@ -96,8 +97,67 @@ type Conn struct {
 	reading bool // guarded by wmu: a ReadMessage runs
 
 	wmu       sync.Mutex
-	wbuf      []byte
 	closeSent bool
+
+	// parked connections (see Park)
+	h     Handler
+	state atomic.Int32 // a parkState
+	watch watch        // the poller's registration
+}
+
+// input is a connection's reader: first the bytes the client sent before
+// the upgrade was answered, then the socket through a read buffer from a
+// pool, which a parked connection gives back while it waits.
+type input struct {
+	nc  net.Conn
+	pre []byte
+	br  *bufio.Reader
+}
+
+func (in *input) Read(p []byte) (int, error) {
+	if len(in.pre) > 0 {
+		n := copy(p, in.pre)
+		in.pre = in.pre[n:]
+		return n, nil
+	}
+	if in.br == nil {
+		in.br = readers.Get().(*bufio.Reader)
+		in.br.Reset(in.nc)
+	}
+	return in.br.Read(p)
+}
+
+// buffered returns how many received bytes wait to be read.
+func (in *input) buffered() int {
+	n := len(in.pre)
+	if in.br != nil {
+		n += in.br.Buffered()
+	}
+	return n
+}
+
+// release gives the read buffer back to the pool; what it held is
+// dropped.
+func (in *input) release() {
+	if in.br != nil {
+		in.br.Reset(nil)
+		readers.Put(in.br)
+		in.br = nil
+	}
+}
+
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+
+// buffers holds message and frame buffers of up to keepBuf bytes.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuf() *[]byte { return buffers.Get().(*[]byte) }
+
+func putBuf(bp *[]byte) {
+	if c := cap(*bp); c > 0 && c <= keepBuf {
+		*bp = (*bp)[:0]
+		buffers.Put(bp)
+	}
 }
 
 // Subprotocol returns the negotiated subprotocol, or "".
@@ -179,7 +239,7 @@ func (c *Conn) setReading(on bool) {
 // (payload is then nil); a control frame's is returned.
 func (c *Conn) readFrame(inMessage bool) (fin, rsv1 bool, op byte, payload []byte, err error) {
 	var h [8]byte
-	if _, err = io.ReadFull(c.br, h[:2]); err != nil {
+	if _, err = io.ReadFull(&c.in, h[:2]); err != nil {
 		return c.broken(err)
 	}
 	fin, rsv1, op = h[0]&0x80 != 0, h[0]&0x40 != 0, h[0]&0x0f
@@ -194,12 +254,12 @@ func (c *Conn) readFrame(inMessage bool) (fin, rsv1 bool, op byte, payload []byt
 	}
 	switch n {
 	case 126:
-		if _, err = io.ReadFull(c.br, h[:2]); err != nil {
+		if _, err = io.ReadFull(&c.in, h[:2]); err != nil {
 			return c.broken(err)
 		}
 		n = int64(binary.BigEndian.Uint16(h[:2]))
 	case 127:
-		if _, err = io.ReadFull(c.br, h[:8]); err != nil {
+		if _, err = io.ReadFull(&c.in, h[:8]); err != nil {
 			return c.broken(err)
 		}
 		n = int64(binary.BigEndian.Uint64(h[:8]))
@@ -208,7 +268,7 @@ func (c *Conn) readFrame(inMessage bool) (fin, rsv1 bool, op byte, payload []byt
 		}
 	}
 	var mask [4]byte
-	if _, err = io.ReadFull(c.br, mask[:]); err != nil {
+	if _, err = io.ReadFull(&c.in, mask[:]); err != nil {
 		return c.broken(err)
 	}
 	var buf []byte
@@ -222,7 +282,7 @@ func (c *Conn) readFrame(inMessage bool) (fin, rsv1 bool, op byte, payload []byt
 		c.msg = append(c.msg, make([]byte, n)...)
 		buf = c.msg[start:]
 	}
-	if _, err = io.ReadFull(c.br, buf); err != nil {
+	if _, err = io.ReadFull(&c.in, buf); err != nil {
 		return c.broken(err)
 	}
 	for i := range buf {
@@ -351,7 +411,8 @@ func (c *Conn) writeFrame(op byte, compressed bool, p []byte) error {
 	if op == opClose {
 		c.closeSent = true
 	}
-	b := c.wbuf[:0]
+	bp := getBuf()
+	b := (*bp)[:0]
 	b0 := 0x80 | op
 	if compressed {
 		b0 |= 0x40
@@ -369,11 +430,8 @@ func (c *Conn) writeFrame(op byte, compressed bool, p []byte) error {
 	b = append(b, p...)
 	c.nc.SetWriteDeadline(time.Now().Add(closeTimeout))
 	_, err := c.nc.Write(b)
-	if cap(b) <= keepBuf {
-		c.wbuf = b[:0]
-	} else {
-		c.wbuf = nil
-	}
+	*bp = b
+	putBuf(bp)
 	return err
 }
 
@@ -388,19 +446,26 @@ func (c *Conn) sendClose(code StatusCode, reason string) error {
 // Close starts the close handshake with code and reason (at most 123
 // bytes): it sends the close frame, then, unless a ReadMessage is running
 // (which gets the peer's answer and closes the connection), waits up to
-// five seconds for the peer's close frame and closes the connection.
+// five seconds for the peer's close frame and closes the connection. On a
+// parked connection (see [Conn.Park]) Close returns once the frame is
+// sent: a goroutine of the package waits for the answer, closes the
+// connection and calls the handler's OnClose.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if len(reason) > 123 {
 		reason = reason[:123]
 	}
 	err := c.sendClose(code, reason)
+	c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
 	c.wmu.Lock()
 	reading := c.reading
 	c.wmu.Unlock()
+	if c.state.Load() != stateBlocking {
+		c.wake()
+		return ignoreClosed(err)
+	}
 	if reading {
 		return err
 	}
-	c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
 	for {
 		_, _, op, _, rerr := c.readFrame(false)
 		if rerr != nil || op == opClose {
@@ -408,8 +473,20 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		}
 	}
 	c.nc.Close()
+	return ignoreClosed(err)
+}
+
+// ignoreClosed maps ErrClosed (a close frame was sent already) to nil.
+func ignoreClosed(err error) error {
 	if errors.Is(err, ErrClosed) {
 		return nil
 	}
 	return err
+}
+
+// closing reports whether the close frame was sent.
+func (c *Conn) closing() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.closeSent
 }

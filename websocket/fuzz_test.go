@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -64,7 +63,8 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add(frame(true, opText, true, []byte{0x00, 0x00, 0xff, 0xff}), true)
 	f.Fuzz(func(t *testing.T, in []byte, deflate bool) {
 		const limit = 1024
-		c := &Conn{nc: byteConn{bytes.NewReader(in)}, br: bufio.NewReader(bytes.NewReader(in)), deflate: deflate, max: limit}
+		nc := byteConn{bytes.NewReader(in)}
+		c := &Conn{nc: nc, in: input{nc: nc}, deflate: deflate, max: limit}
 		for range 64 {
 			typ, p, err := c.ReadMessage()
 			if err != nil {

@@ -1,7 +1,7 @@
 package websocket
 
 import (
-	"bufio"
+	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
@@ -59,11 +59,7 @@ func Accept(h Handshake, opts *Options) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	var src io.Reader = conn
-	if len(buffered) > 0 {
-		src = io.MultiReader(strings.NewReader(string(buffered)), conn)
-	}
-	return acc.finish(conn, bufio.NewReaderSize(src, readBufSize), opts)
+	return acc.finish(conn, bytes.Clone(buffered), opts)
 }
 
 // Upgrade upgrades the request of a net/http handler (over HTTP/1.x, the
@@ -82,7 +78,8 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	return acc.finish(conn, rw.Reader, opts)
+	buffered, _ := rw.Reader.Peek(rw.Reader.Buffered())
+	return acc.finish(conn, bytes.Clone(buffered), opts)
 }
 
 // acceptance is what the handshake agreed.
@@ -157,8 +154,9 @@ func hasToken(v, token string) bool {
 
 const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-// finish writes the 101 answer on the hijacked connection.
-func (a acceptance) finish(nc net.Conn, br *bufio.Reader, opts *Options) (*Conn, error) {
+// finish writes the 101 answer on the hijacked connection; buffered holds
+// the bytes the client sent after the request, read before the socket.
+func (a acceptance) finish(nc net.Conn, buffered []byte, opts *Options) (*Conn, error) {
 	sum := sha1.Sum([]byte(a.key + acceptGUID))
 	var b strings.Builder
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
@@ -174,7 +172,7 @@ func (a acceptance) finish(nc net.Conn, br *bufio.Reader, opts *Options) (*Conn,
 		nc.Close()
 		return nil, err
 	}
-	c := &Conn{nc: nc, br: br, deflate: a.deflate, protocol: a.protocol, max: DefaultMaxMessageSize}
+	c := &Conn{nc: nc, in: input{nc: nc, pre: buffered}, deflate: a.deflate, protocol: a.protocol, max: DefaultMaxMessageSize}
 	if opts != nil && opts.MaxMessageSize > 0 {
 		c.max = opts.MaxMessageSize
 	}

@@ -33,10 +33,29 @@ func echo(c *websocket.Conn) {
 	}
 }
 
+// parkedEcho is echo for a parked connection; closed, if not nil,
+// receives OnClose's error.
+type parkedEcho struct{ closed chan<- error }
+
+func (e parkedEcho) OnMessage(c *websocket.Conn, t websocket.MessageType, p []byte) {
+	if string(p) == "close" {
+		c.Close(4000, "bye")
+		return
+	}
+	c.WriteMessage(t, p)
+}
+
+func (e parkedEcho) OnClose(c *websocket.Conn, err error) {
+	if e.closed != nil {
+		e.closed <- err
+	}
+}
+
 var opts = &websocket.Options{MaxMessageSize: 64 << 10, Compression: true, Subprotocols: []string{"chat"}}
 
-// servers returns the WebSocket URLs of the echo handler: gibbon native,
-// gibbon net/http adapter, net/http's own server.
+// servers returns the WebSocket URLs of the echo handler, with the
+// blocking API and parked: gibbon native, gibbon net/http adapter,
+// net/http's own server.
 func servers(t *testing.T) map[string]string {
 	t.Helper()
 	srv, err := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}, Workers: 1})
@@ -48,20 +67,35 @@ func servers(t *testing.T) map[string]string {
 			echo(conn)
 		}
 	})
-	upgrade := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv.HandleFunc("/native-parked", func(c *gibbon.Ctx) {
+		if conn, err := websocket.Accept(c, opts); err == nil {
+			conn.Park(parkedEcho{})
+		}
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if conn, err := websocket.Upgrade(w, r, opts); err == nil {
 			echo(conn)
 		}
 	})
-	srv.HandleHTTP("/nethttp", upgrade)
+	mux.HandleFunc("/parked", func(w http.ResponseWriter, r *http.Request) {
+		if conn, err := websocket.Upgrade(w, r, opts); err == nil {
+			conn.Park(parkedEcho{})
+		}
+	})
+	srv.HandleHTTP("/nethttp/", http.StripPrefix("/nethttp", mux))
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	ref := httptest.NewServer(upgrade)
+	ref := httptest.NewServer(mux)
 	t.Cleanup(ref.Close)
 	base := "ws://" + srv.Addr().String()
-	return map[string]string{"native": base + "/native", "adapter": base + "/nethttp", "net/http": strings.Replace(ref.URL, "http", "ws", 1)}
+	refBase := strings.Replace(ref.URL, "http", "ws", 1)
+	return map[string]string{
+		"native": base + "/native", "adapter": base + "/nethttp/", "net/http": refBase + "/",
+		"native/parked": base + "/native-parked", "adapter/parked": base + "/nethttp/parked", "net/http/parked": refBase + "/parked",
+	}
 }
 
 func dial(t *testing.T, url string, mode cws.CompressionMode) *cws.Conn {

@@ -14,16 +14,24 @@ import (
 )
 
 const page = `<!doctype html><html><body><script>
-const ws = new WebSocket("ws://" + location.host + "/ws");
-ws.onopen = () => ws.send("hello from chromium");
-ws.onmessage = (e) => { ws.close(1000); fetch("/report?" + encodeURIComponent("echo: " + e.data)); };
-ws.onerror = () => { fetch("/report?error"); };
+const echoes = [];
+for (const path of ["/ws", "/parked"]) {
+  const ws = new WebSocket("ws://" + location.host + path);
+  ws.onopen = () => ws.send("hello from chromium");
+  ws.onmessage = (e) => {
+    ws.close(1000);
+    echoes.push(path + " echo: " + e.data);
+    if (echoes.length == 2) fetch("/report?" + encodeURIComponent(echoes.sort().join(", ")));
+  };
+  ws.onerror = () => { fetch("/report?error"); };
+}
 </script></body></html>`
 
-// TestChromium loads a page whose script opens a WebSocket to gibbon, sends
-// a message and reports the echo back with a fetch of /report. The test waits
-// for that report rather than dumping the DOM: Chromium's virtual time budget
-// does not wait for WebSocket traffic, so a dump could come before the echo.
+// TestChromium loads a page whose script opens two WebSockets to gibbon, one
+// served by the blocking API and one parked, sends a message on each and
+// reports the echoes back with a fetch of /report. The test waits for that
+// report rather than dumping the DOM: Chromium's virtual time budget does
+// not wait for WebSocket traffic, so a dump could come before the echo.
 func TestChromium(t *testing.T) {
 	t.Parallel()
 	bin := ""
@@ -57,6 +65,11 @@ func TestChromium(t *testing.T) {
 			echo(conn)
 		}
 	})
+	srv.HandleFunc("GET /parked", func(c *gibbon.Ctx) {
+		if conn, err := websocket.Accept(c, &websocket.Options{Compression: true}); err == nil {
+			conn.Park(parkedEcho{})
+		}
+	})
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +90,9 @@ func TestChromium(t *testing.T) {
 	}()
 	select {
 	case got := <-reports:
-		if msg, _ := url.QueryUnescape(got); msg != "echo: hello from chromium" {
-			t.Errorf("page reported %q, want %q", msg, "echo: hello from chromium")
+		const want = "/parked echo: hello from chromium, /ws echo: hello from chromium"
+		if msg, _ := url.QueryUnescape(got); msg != want {
+			t.Errorf("page reported %q, want %q", msg, want)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("no report from the page in 60 s; chromium said:\n%s", stderr.String())

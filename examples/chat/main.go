@@ -23,7 +23,9 @@ document.getElementById("f").onsubmit = (e) => {
 };
 </script>`
 
-// room is the set of connected clients.
+// room is the set of connected clients. It is the websocket.Handler of
+// every member's parked connection: a member costs no goroutine while it
+// says nothing.
 type room struct {
 	mu      sync.Mutex
 	members map[*websocket.Conn]bool
@@ -35,18 +37,20 @@ func (r *room) join(c *websocket.Conn) {
 	r.mu.Unlock()
 }
 
-func (r *room) leave(c *websocket.Conn) {
-	r.mu.Lock()
-	delete(r.members, c)
-	r.mu.Unlock()
-}
-
-func (r *room) broadcast(msg []byte) {
+// OnMessage sends a member's message to every member.
+func (r *room) OnMessage(_ *websocket.Conn, _ websocket.MessageType, msg []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for c := range r.members {
 		c.WriteMessage(websocket.Text, msg)
 	}
+}
+
+// OnClose removes a member that left.
+func (r *room) OnClose(c *websocket.Conn, _ error) {
+	r.mu.Lock()
+	delete(r.members, c)
+	r.mu.Unlock()
 }
 
 func main() {
@@ -64,14 +68,7 @@ func main() {
 			return
 		}
 		rm.join(conn)
-		defer rm.leave(conn)
-		for {
-			_, msg, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
-			rm.broadcast(msg)
-		}
+		conn.Park(rm) // the handler returns; the room is called per message
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

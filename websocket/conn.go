@@ -176,11 +176,21 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // the connection is closed; after a protocol violation it sends the close
 // frame the RFC asks for (1002, 1007, 1009) and returns that *CloseError.
 func (c *Conn) ReadMessage() (t MessageType, p []byte, err error) {
+	return c.readMessage(false)
+}
+
+// readMessage is ReadMessage; with parked set it also returns, with t 0,
+// after a control frame when no message is in progress and no input is
+// buffered, so that the connection can park again.
+func (c *Conn) readMessage(parked bool) (t MessageType, p []byte, err error) {
 	c.setReading(true)
 	defer c.setReading(false)
 	c.msg = c.msg[:0]
-	if cap(c.msg) > keepBuf {
+	switch {
+	case cap(c.msg) > keepBuf:
 		c.msg = nil
+	case c.msg == nil && parked:
+		c.msg = *getBuf()
 	}
 	var op byte
 	compressed := false
@@ -190,12 +200,15 @@ func (c *Conn) ReadMessage() (t MessageType, p []byte, err error) {
 			return 0, nil, err
 		}
 		switch fop {
-		case opPing:
-			if err := c.writeFrame(opPong, false, payload); err != nil {
-				return 0, nil, err
+		case opPing, opPong:
+			if fop == opPing {
+				if err := c.writeFrame(opPong, false, payload); err != nil {
+					return 0, nil, err
+				}
 			}
-			continue
-		case opPong:
+			if parked && op == 0 && c.in.buffered() == 0 {
+				return 0, nil, nil
+			}
 			continue
 		case opClose:
 			return 0, nil, c.closeReceived(payload)
@@ -446,7 +459,8 @@ func (c *Conn) sendClose(code StatusCode, reason string) error {
 // Close starts the close handshake with code and reason (at most 123
 // bytes): it sends the close frame, then, unless a ReadMessage is running
 // (which gets the peer's answer and closes the connection), waits up to
-// five seconds for the peer's close frame and closes the connection. On a
+// five seconds for the peer's close frame and closes the connection. A
+// running ReadMessage also waits at most five seconds from then. On a
 // parked connection (see [Conn.Park]) Close returns once the frame is
 // sent: a goroutine of the package waits for the answer, closes the
 // connection and calls the handler's OnClose.

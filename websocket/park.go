@@ -44,7 +44,8 @@ const (
 // connection again; h.OnClose is called once when the connection ends.
 //
 // WriteMessage, Ping and Close may be called from any goroutine, parked
-// or not. ReadMessage must not be called after Park, and Park only once.
+// or not; Close only once Park has returned. ReadMessage must not be
+// called after Park, and Park only once.
 // The connection must be ended with Close (or by the peer), not by closing
 // NetConn, which would leave it parked forever.
 //
@@ -64,15 +65,12 @@ func (c *Conn) Park(h Handler) {
 // or ends. The caller has moved the state to running.
 func (c *Conn) serve() {
 	for {
-		if c.msg == nil {
-			c.msg = *getBuf()
-		}
-		t, p, err := c.ReadMessage()
+		t, p, err := c.readMessage(true)
 		if err != nil {
 			c.end(err)
 			return
 		}
-		if !c.closing() {
+		if t != 0 && !c.closing() {
 			c.h.OnMessage(c, t, p)
 		}
 		if c.park() {

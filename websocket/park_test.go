@@ -19,7 +19,7 @@ import (
 )
 
 // parkServer serves h on a parked connection at the returned URL; every
-// accepted connection is also sent on conns, if not nil.
+// connection is also sent on conns, if not nil, once parked.
 func parkServer(t *testing.T, h websocket.Handler, conns chan<- *websocket.Conn) string {
 	t.Helper()
 	srv, err := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}, Workers: 1})
@@ -31,10 +31,10 @@ func parkServer(t *testing.T, h websocket.Handler, conns chan<- *websocket.Conn)
 		if err != nil {
 			return
 		}
+		conn.Park(h)
 		if conns != nil {
 			conns <- conn
 		}
-		conn.Park(h)
 	})
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,101 @@
+package websocket
+
+import (
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// recorder is a Handler that sends what it gets on channels.
+type recorder struct {
+	msgs   chan string
+	closed chan error
+}
+
+func (r recorder) OnMessage(c *Conn, t MessageType, p []byte) { r.msgs <- string(p) }
+func (r recorder) OnClose(c *Conn, err error)                 { r.closed <- err }
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	client.SetDeadline(time.Now().Add(10 * time.Second))
+	return server, client
+}
+
+// waitParked waits until c is parked with no buffer.
+func waitParked(t *testing.T, c *Conn, after string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); c.state.Load() != stateWaiting; {
+		if time.Now().After(deadline) {
+			t.Fatalf("not parked after %s (state %d)", after, c.state.Load())
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestParkAgain checks that a parked connection goes back to the poller,
+// with no read buffer, after a message and after a ping (which is
+// answered), and that input split across writes is read whole.
+func TestParkAgain(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("no poller on this system")
+	}
+	server, client := tcpPair(t)
+	c := &Conn{nc: server, in: input{nc: server}, max: DefaultMaxMessageSize}
+	r := recorder{msgs: make(chan string, 1), closed: make(chan error, 1)}
+	c.Park(r)
+	waitParked(t, c, "Park")
+
+	client.Write(frame(true, opText, false, []byte("one")))
+	if got := <-r.msgs; got != "one" {
+		t.Fatalf("message %q", got)
+	}
+	waitParked(t, c, "a message")
+
+	client.Write(frame(true, opPing, false, []byte("p")))
+	pong := make([]byte, 3)
+	if _, err := io.ReadFull(client, pong); err != nil || string(pong) != "\x8a\x01p" {
+		t.Fatalf("pong %q %v", pong, err)
+	}
+	waitParked(t, c, "a ping")
+
+	two := frame(true, opBinary, false, []byte("two"))
+	client.Write(two[:3])
+	time.Sleep(10 * time.Millisecond)
+	client.Write(two[3:])
+	if got := <-r.msgs; got != "two" {
+		t.Fatalf("message %q", got)
+	}
+	waitParked(t, c, "a message in two writes")
+	c.wmu.Lock() // orders this read before the next ReadMessage's writes
+	if c.in.br != nil || c.msg != nil {
+		t.Error("a parked connection holds a buffer")
+	}
+	c.wmu.Unlock()
+
+	client.Write(frame(true, opClose, false, []byte{0x03, 0xe8}))
+	if err := <-r.closed; err == nil {
+		t.Error("OnClose with nil")
+	}
+	if c.state.Load() != stateDone {
+		t.Errorf("state %d after OnClose", c.state.Load())
+	}
+}

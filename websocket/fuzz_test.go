@@ -50,29 +50,34 @@ func frame(fin bool, op byte, rsv1 bool, payload []byte) []byte {
 }
 
 // FuzzReadMessage feeds arbitrary client bytes to a Conn (with and
-// without permessage-deflate, with a small size limit): reading never
-// panics, every message returned respects the limit and, for text, is
-// valid UTF-8, and reading ends with a close or an I/O error.
+// without permessage-deflate, with a small size limit, as ReadMessage or
+// as a parked connection reads): reading never panics, every message
+// returned respects the limit and, for text, is valid UTF-8, and reading
+// ends with a close or an I/O error.
 func FuzzReadMessage(f *testing.F) {
-	f.Add(frame(true, opText, false, []byte("hello")), false)
-	f.Add(append(frame(false, opText, false, []byte("hel")), frame(true, opContinuation, false, []byte("lo"))...), false)
-	f.Add(append(frame(true, opPing, false, []byte("p")), frame(true, opClose, false, []byte{3, 232})...), false)
-	f.Add(frame(true, opText, false, []byte{0xff, 0xfe}), false)
-	f.Add(frame(true, opBinary, false, bytes.Repeat([]byte{7}, 2000)), false)
-	f.Add(frame(true, opText, true, []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}), true)
-	f.Add(frame(true, opText, true, []byte{0x00, 0x00, 0xff, 0xff}), true)
-	f.Fuzz(func(t *testing.T, in []byte, deflate bool) {
+	f.Add(frame(true, opText, false, []byte("hello")), false, false)
+	f.Add(append(frame(false, opText, false, []byte("hel")), frame(true, opContinuation, false, []byte("lo"))...), false, false)
+	f.Add(append(frame(true, opPing, false, []byte("p")), frame(true, opClose, false, []byte{3, 232})...), false, false)
+	f.Add(append(frame(true, opPing, false, []byte("p")), frame(true, opText, false, []byte("after"))...), false, true)
+	f.Add(frame(true, opText, false, []byte{0xff, 0xfe}), false, false)
+	f.Add(frame(true, opBinary, false, bytes.Repeat([]byte{7}, 2000)), false, false)
+	f.Add(frame(true, opText, true, []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}), true, false)
+	f.Add(frame(true, opText, true, []byte{0x00, 0x00, 0xff, 0xff}), true, false)
+	f.Fuzz(func(t *testing.T, in []byte, deflate, parked bool) {
 		const limit = 1024
 		nc := byteConn{bytes.NewReader(in)}
 		c := &Conn{nc: nc, in: input{nc: nc}, deflate: deflate, max: limit}
 		for range 64 {
-			typ, p, err := c.ReadMessage()
+			typ, p, err := c.readMessage(parked)
 			if err != nil {
 				var ce *CloseError
 				if !errors.As(err, &ce) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 					t.Fatalf("ReadMessage error %T %v: want a *CloseError or EOF", err, err)
 				}
 				return
+			}
+			if typ == 0 && (!parked || p != nil) {
+				t.Fatalf("readMessage(%v) returned no message and no error", parked)
 			}
 			if len(p) > limit {
 				t.Fatalf("message of %d bytes passed the %d-byte limit", len(p), limit)

@@ -93,7 +93,6 @@ type Conn struct {
 
 	// reader state
 	msg     []byte
-	ctrl    [125]byte
 	reading bool // guarded by wmu: a ReadMessage runs
 
 	wmu       sync.Mutex
@@ -193,9 +192,10 @@ func (c *Conn) readMessage(parked bool) (t MessageType, p []byte, err error) {
 		c.msg = *getBuf()
 	}
 	var op byte
+	var ctrl [125]byte
 	compressed := false
 	for {
-		fin, rsv1, fop, payload, err := c.readFrame(op != 0)
+		fin, rsv1, fop, payload, err := c.readFrame(&ctrl)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -249,8 +249,9 @@ func (c *Conn) setReading(on bool) {
 }
 
 // readFrame reads one frame. A data frame's payload is appended to c.msg
-// (payload is then nil); a control frame's is returned.
-func (c *Conn) readFrame(inMessage bool) (fin, rsv1 bool, op byte, payload []byte, err error) {
+// (payload is then nil); a control frame's is read into ctrl and
+// returned.
+func (c *Conn) readFrame(ctrl *[125]byte) (fin, rsv1 bool, op byte, payload []byte, err error) {
 	var h [8]byte
 	if _, err = io.ReadFull(&c.in, h[:2]); err != nil {
 		return c.broken(err)
@@ -286,7 +287,7 @@ func (c *Conn) readFrame(inMessage bool) (fin, rsv1 bool, op byte, payload []byt
 	}
 	var buf []byte
 	if op >= opClose {
-		buf = c.ctrl[:n]
+		buf = ctrl[:n]
 	} else {
 		if int64(len(c.msg))+n > c.max {
 			return c.failFrame(StatusTooBig, "message too big")
@@ -481,7 +482,8 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		return err
 	}
 	for {
-		_, _, op, _, rerr := c.readFrame(false)
+		var ctrl [125]byte
+		_, _, op, _, rerr := c.readFrame(&ctrl)
 		if rerr != nil || op == opClose {
 			break
 		}

@@ -34,3 +34,25 @@ func ExampleUpgrade() {
 		conn.WriteMessage(websocket.Text, []byte("hello"))
 	})
 }
+
+// echoHandler echoes every message of a parked connection.
+type echoHandler struct{}
+
+func (echoHandler) OnMessage(c *websocket.Conn, t websocket.MessageType, p []byte) {
+	c.WriteMessage(t, p)
+}
+
+func (echoHandler) OnClose(c *websocket.Conn, err error) {}
+
+func ExampleConn_Park() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}})
+	srv.HandleFunc("GET /ws", func(c *gibbon.Ctx) {
+		conn, err := websocket.Accept(c, nil)
+		if err != nil {
+			return
+		}
+		// The handler returns at once; echoHandler is called per message,
+		// and the idle connection holds no goroutine.
+		conn.Park(echoHandler{})
+	})
+}

@@ -44,7 +44,8 @@ const (
 // connection again; h.OnClose is called once when the connection ends.
 //
 // WriteMessage, Ping and Close may be called from any goroutine, parked
-// or not; Close only once Park has returned. ReadMessage must not be
+// or not; Close only once Park has returned. After Close, messages that
+// arrive before the peer's close frame are dropped. ReadMessage must not be
 // called after Park, and Park only once.
 // The connection must be ended with Close (or by the peer), not by closing
 // NetConn, which would leave it parked forever.

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"errors"
 	"io"
 	"net"
 	"runtime"
@@ -97,5 +98,29 @@ func TestParkAgain(t *testing.T) {
 	}
 	if c.state.Load() != stateDone {
 		t.Errorf("state %d after OnClose", c.state.Load())
+	}
+}
+
+// TestParkUnwatchable parks a connection the poller cannot watch (a
+// net.Pipe, as a TLS connection would be): a goroutine serves it instead.
+func TestParkUnwatchable(t *testing.T) {
+	t.Parallel()
+	server, client := net.Pipe()
+	defer client.Close()
+	client.SetDeadline(time.Now().Add(10 * time.Second))
+	c := &Conn{nc: server, in: input{nc: server}, max: DefaultMaxMessageSize}
+	r := recorder{msgs: make(chan string, 2), closed: make(chan error, 1)}
+	c.Park(r)
+	for _, m := range []string{"one", "two"} {
+		if _, err := client.Write(frame(true, opText, false, []byte(m))); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-r.msgs; got != m {
+			t.Fatalf("message %q, want %q", got, m)
+		}
+	}
+	client.Close()
+	if err := <-r.closed; !errors.Is(err, io.EOF) {
+		t.Errorf("OnClose: %v, want EOF", err)
 	}
 }

@@ -47,7 +47,7 @@ const upgradeRequest = "GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConn
 
 // rawDial opens a TCP connection to the WebSocket URL and sends the
 // upgrade request followed by extra, in one write.
-func rawDial(t *testing.T, url string, extra []byte) net.Conn {
+func rawDial(t testing.TB, url string, extra []byte) net.Conn {
 	t.Helper()
 	host, path, _ := strings.Cut(strings.TrimPrefix(url, "ws://"), "/")
 	c, err := net.Dial("tcp", host)
@@ -63,7 +63,7 @@ func rawDial(t *testing.T, url string, extra []byte) net.Conn {
 }
 
 // readHead reads the response head and checks it is a 101.
-func readHead(t *testing.T, c net.Conn) {
+func readHead(t testing.TB, c net.Conn) {
 	t.Helper()
 	var head []byte
 	b := make([]byte, 1)

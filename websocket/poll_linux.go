@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"errors"
-	"os"
 	"sync"
 	"syscall"
 
@@ -19,13 +18,12 @@ type watch struct {
 }
 
 // poller is the process's epoll set for parked connections, with one
-// goroutine that waits for it to be readable. A connection is watched one-shot: an
+// goroutine blocked in epoll_wait. A connection is watched one-shot: an
 // event disarms it until it parks again, so one event starts at most one
 // goroutine. Events carry a slot and generation, never a pointer; an event
 // for a slot freed since is dropped.
 type poller struct {
 	epfd int
-	f    *os.File // epfd, as Go's poller watches it
 
 	mu    sync.Mutex
 	conns []*Conn  // by slot; nil when free
@@ -45,41 +43,25 @@ func getPoller() *poller {
 		if err != nil {
 			return
 		}
-		// Non-blocking, the epoll descriptor is watched by Go's own
-		// poller (an epoll set nested in the runtime's): the goroutine
-		// waits parked like a network read, not in a system call that
-		// holds a thread and must win a P back when it returns.
-		if err := unix.SetNonblock(epfd, true); err != nil {
-			unix.Close(epfd)
-			return
-		}
-		f := os.NewFile(uintptr(epfd), "websocket-poller")
-		rc, err := f.SyscallConn()
-		if err != nil {
-			f.Close()
-			return
-		}
-		thePoller = &poller{epfd: epfd, f: f}
-		go thePoller.run(rc)
+		thePoller = &poller{epfd: epfd}
+		go thePoller.run()
 	})
 	return thePoller
 }
 
 // run waits for events and wakes their connections, for the life of the
 // process.
-func (p *poller) run(rc syscall.RawConn) {
+func (p *poller) run() {
 	events := make([]unix.EpollEvent, 128)
 	for {
-		var n int
-		err := rc.Read(func(fd uintptr) bool {
-			var werr error
-			n, werr = unix.EpollWait(int(fd), events, 0)
-			return n > 0 || werr != nil && !errors.Is(werr, unix.EINTR)
-		})
+		n, err := unix.EpollWait(p.epfd, events, -1)
 		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
 			return
 		}
-		for _, ev := range events[:max(n, 0)] {
+		for _, ev := range events[:n] {
 			if c := p.lookup(uint32(ev.Fd), uint32(ev.Pad)); c != nil {
 				c.wake()
 			}

@@ -87,6 +87,10 @@
 // accepting), does not negotiate window sizes below 32 KiB for
 // compression (an offer that demands one is declined: the connection runs
 // uncompressed) and offers no streaming reader or writer for a message.
-// The server's Shutdown does not close upgraded connections, blocked or
-// parked: the application closes them (Close with [StatusGoingAway]).
+// Shutting the server down treats the two ways differently: gibbon's
+// Shutdown waits for a blocked connection's handler like any other and,
+// when its grace period ends, closes the socket (no close frame); a parked
+// connection left the server when its handler returned, so Shutdown
+// neither waits for it nor closes it. The application closes its parked
+// connections (Close with [StatusGoingAway]) when it stops serving.
 package websocket

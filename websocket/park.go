@@ -48,7 +48,9 @@ const (
 // arrive before the peer's close frame are dropped. ReadMessage must not be
 // called after Park, and Park only once.
 // The connection must be ended with Close (or by the peer), not by closing
-// NetConn, which would leave it parked forever.
+// NetConn, which would leave it parked forever. The HTTP server forgets
+// the connection when the handler returns: its Shutdown does not close a
+// parked connection.
 //
 // A connection that cannot be watched (not a socket the package can poll,
 // such as a TLS connection, or a system without epoll) is served the same

@@ -86,13 +86,13 @@ func (c *Conn) serve() {
 // close handshake runs, and reports whether it did; false means the caller
 // goes on reading.
 func (c *Conn) park() bool {
-	if c.in.buffered() > 0 || c.closing() {
+	if c.in.buffered() > 0 || c.closing() || !c.registerInput() {
 		return false
 	}
 	c.in.release()
 	c.dropMsg()
 	c.state.Store(stateWaiting)
-	if !c.watchInput() {
+	if !c.armInput() {
 		// Still ours unless Close took it meanwhile.
 		return !c.state.CompareAndSwap(stateWaiting, stateRunning)
 	}

@@ -104,46 +104,54 @@ func (p *poller) release(c *Conn) {
 	p.free = append(p.free, s)
 }
 
-// watchInput arms the one-shot watch for input (or the peer's hang-up) on
-// c's socket and reports whether it could.
-func (c *Conn) watchInput() bool {
+// registerInput adds c's socket to the poller, disarmed, unless it is
+// there already, and reports whether c can be watched. It runs while c is
+// not waiting: no event can come and no other goroutine touches c.watch.
+func (c *Conn) registerInput() bool {
+	w := &c.watch
+	if w.registered {
+		return true
+	}
 	p := getPoller()
 	if p == nil {
 		return false
 	}
-	w := &c.watch
-	if w.rc == nil {
-		sc, ok := c.nc.(syscall.Conn)
-		if !ok {
-			return false
-		}
-		rc, err := sc.SyscallConn()
-		if err != nil {
-			return false
-		}
-		w.rc = rc
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return false
 	}
-	op := unix.EPOLL_CTL_MOD
-	if !w.registered {
-		p.alloc(c)
-		op = unix.EPOLL_CTL_ADD
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(w.slot), Pad: int32(w.gen)}
+	p.alloc(c)
+	// EPOLLONESHOT alone: registered but disarmed, no event at all.
+	if err := c.control(rc, unix.EPOLL_CTL_ADD, unix.EPOLLONESHOT); err != nil {
+		p.release(c)
+		return false
+	}
+	w.rc, w.registered = rc, true
+	return true
+}
+
+// armInput arms the one-shot watch for input (or the peer's hang-up) on
+// c's registered socket and reports whether it could. From the moment it
+// succeeds an event may start a goroutine for c: it touches no field of c.
+func (c *Conn) armInput() bool {
+	return c.control(c.watch.rc, unix.EPOLL_CTL_MOD, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLONESHOT) == nil
+}
+
+// control changes c's registration in the poller's epoll set.
+func (c *Conn) control(rc syscall.RawConn, op int, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(c.watch.slot), Pad: int32(c.watch.gen)}
 	var cerr error
 	// Control keeps the descriptor open during the call, so it is never a
 	// number reused by another file.
-	err := w.rc.Control(func(fd uintptr) { cerr = unix.EpollCtl(p.epfd, op, int(fd), &ev) })
-	if err == nil {
-		err = cerr
-	}
+	err := rc.Control(func(fd uintptr) { cerr = unix.EpollCtl(thePoller.epfd, op, int(fd), &ev) })
 	if err != nil {
-		if !w.registered {
-			p.release(c)
-		}
-		return false
+		return err
 	}
-	w.registered = true
-	return true
+	return cerr
 }
 
 // unwatchInput frees c's slot. The socket is closed: closing it took it

@@ -126,6 +126,37 @@ func (in *input) Read(p []byte) (int, error) {
 	return in.br.Read(p)
 }
 
+// readFull fills p a byte at a time, for a frame's header and a control
+// frame's payload, which are short: unlike io.ReadFull, it lets p stay on
+// the caller's stack (a slice given to an io.Reader escapes to the heap).
+// Like io.ReadFull, it fails with io.ErrUnexpectedEOF after part of p.
+func (in *input) readFull(p []byte) error {
+	for i := range p {
+		b, err := in.readByte()
+		if err != nil {
+			if i > 0 && errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		p[i] = b
+	}
+	return nil
+}
+
+func (in *input) readByte() (byte, error) {
+	if len(in.pre) > 0 {
+		b := in.pre[0]
+		in.pre = in.pre[1:]
+		return b, nil
+	}
+	if in.br == nil {
+		in.br = readers.Get().(*bufio.Reader)
+		in.br.Reset(in.nc)
+	}
+	return in.br.ReadByte()
+}
+
 // buffered returns how many received bytes wait to be read.
 func (in *input) buffered() int {
 	n := len(in.pre)
@@ -253,7 +284,7 @@ func (c *Conn) setReading(on bool) {
 // returned.
 func (c *Conn) readFrame(ctrl *[125]byte) (fin, rsv1 bool, op byte, payload []byte, err error) {
 	var h [8]byte
-	if _, err = io.ReadFull(&c.in, h[:2]); err != nil {
+	if err = c.in.readFull(h[:2]); err != nil {
 		return c.broken(err)
 	}
 	fin, rsv1, op = h[0]&0x80 != 0, h[0]&0x40 != 0, h[0]&0x0f
@@ -268,12 +299,12 @@ func (c *Conn) readFrame(ctrl *[125]byte) (fin, rsv1 bool, op byte, payload []by
 	}
 	switch n {
 	case 126:
-		if _, err = io.ReadFull(&c.in, h[:2]); err != nil {
+		if err = c.in.readFull(h[:2]); err != nil {
 			return c.broken(err)
 		}
 		n = int64(binary.BigEndian.Uint16(h[:2]))
 	case 127:
-		if _, err = io.ReadFull(&c.in, h[:8]); err != nil {
+		if err = c.in.readFull(h[:8]); err != nil {
 			return c.broken(err)
 		}
 		n = int64(binary.BigEndian.Uint64(h[:8]))
@@ -282,30 +313,34 @@ func (c *Conn) readFrame(ctrl *[125]byte) (fin, rsv1 bool, op byte, payload []by
 		}
 	}
 	var mask [4]byte
-	if _, err = io.ReadFull(&c.in, mask[:]); err != nil {
+	if err = c.in.readFull(mask[:]); err != nil {
 		return c.broken(err)
 	}
-	var buf []byte
 	if op >= opClose {
-		buf = ctrl[:n]
-	} else {
-		if int64(len(c.msg))+n > c.max {
-			return c.failFrame(StatusTooBig, "message too big")
+		payload = ctrl[:n]
+		if err = c.in.readFull(payload); err != nil {
+			return c.broken(err)
 		}
-		start := len(c.msg)
-		c.msg = append(c.msg, make([]byte, n)...)
-		buf = c.msg[start:]
+		unmask(payload, mask)
+		return fin, rsv1, op, payload, nil
 	}
-	if _, err = io.ReadFull(&c.in, buf); err != nil {
+	if int64(len(c.msg))+n > c.max {
+		return c.failFrame(StatusTooBig, "message too big")
+	}
+	start := len(c.msg)
+	c.msg = append(c.msg, make([]byte, n)...)
+	data := c.msg[start:]
+	if _, err = io.ReadFull(&c.in, data); err != nil {
 		return c.broken(err)
 	}
-	for i := range buf {
-		buf[i] ^= mask[i&3]
+	unmask(data, mask)
+	return fin, rsv1, op, nil, nil
+}
+
+func unmask(p []byte, mask [4]byte) {
+	for i := range p {
+		p[i] ^= mask[i&3]
 	}
-	if op >= opClose {
-		payload = buf
-	}
-	return fin, rsv1, op, payload, nil
 }
 
 func (c *Conn) broken(err error) (bool, bool, byte, []byte, error) {

@@ -26,7 +26,8 @@
 // sequentially: a parked connection pays, per message, a goroutine start,
 // two system calls (epoll_ctl, epoll_wait) and the poller goroutine's
 // return from its blocking epoll_wait. BenchmarkEcho, a 32-byte echo
-// round trip over loopback on two cores: 12 µs blocking, 35 µs parked.
+// round trip over loopback on two cores: 12 to 13 µs blocking (no
+// allocation), 20 to 24 µs parked (5 allocations, 104 bytes).
 //
 // # Why a poller of its own
 //

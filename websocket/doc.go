@@ -53,13 +53,13 @@
 // the server process:
 //
 //	API                    heap+stacks   RSS        goroutines
-//	blocking, native       10.8 KiB      10.9 KiB   1
-//	blocking, net/http     14.9 KiB      15.3 KiB   1
+//	blocking, native       11.3 KiB      11.2 KiB   1
+//	blocking, net/http     14.8 KiB      15.2 KiB   1
 //	parked, native          0.6 KiB       1.3 KiB   0
 //	parked, net/http        0.6 KiB       1.4 KiB   0
 //
-// A blocked connection holds its goroutine's stack (grown to 8 KiB by the
-// server's handler path), a 1 KiB read buffer and its last message's
+// A blocked connection holds its goroutine's stack (most of the cost), a
+// 1 KiB read buffer and its last message's
 // buffer (dropped after a message over 64 KiB); through the net/http
 // adapter also the request and its writer, which stay on the goroutine. A
 // parked connection holds the Conn (192 bytes), the *net.TCPConn with its

@@ -54,7 +54,7 @@
 //
 //	API                    heap+stacks   RSS        goroutines
 //	blocking, native       11.3 KiB      11.2 KiB   1
-//	blocking, net/http     14.8 KiB      15.2 KiB   1
+//	blocking, net/http     15.4 KiB      15.8 KiB   1
 //	parked, native          0.6 KiB       1.3 KiB   0
 //	parked, net/http        0.6 KiB       1.4 KiB   0
 //

@@ -88,9 +88,10 @@ type h2stream struct {
 type h2after uint8
 
 const (
-	afterEnd   h2after = iota // END_STREAM with the last byte
-	afterReply                // more follows: let the blocking handler write again
-	afterReset                // the body is short of its Content-Length: RST_STREAM
+	afterEnd      h2after = iota // END_STREAM with the last byte
+	afterReply                   // more follows: let the blocking handler write again
+	afterTrailers                // the blocking handler's trailers, with END_STREAM
+	afterReset                   // the body is short of its Content-Length: RST_STREAM
 )
 
 // h2seg is a piece of a response body: memory (the stream's copy of the
@@ -317,6 +318,9 @@ func (h *h2conn) OnClose(s *http2.Stream, code http2.ErrCode) {
 	delete(h.streams, s.ID)
 	h.stopWaiting(st)
 	st.closed, st.code = true, code
+	if st.bh != nil {
+		st.bh.stopDeadline()
+	}
 	if st.bh != nil && st.bh.running {
 		h.abandon(st)
 		return

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"time"
 
+	"gibbon/http1"
 	"gibbon/http2"
 	"gibbon/stage"
 )
@@ -29,19 +31,29 @@ import (
 //     input without returning their flow-control credit; Request.Body
 //     takes them and queues the credit, which the driver returns
 //     (WINDOW_UPDATE) with Consume. The client can therefore have at most
-//     a stream window of body buffered per stream.
+//     a stream window of body buffered per stream. The request's
+//     trailers come with the body's end; Request.Body is a
+//     stage.BodyTrailer.
 //   - the end: the handler's goroutine queues its last held bytes and its
-//     error and exits; the driver ends the response (END_STREAM, the
-//     error page when nothing was sent, RST_STREAM(INTERNAL_ERROR) when
-//     the handler failed or panicked after the head went out), follows an
+//     error and exits; the driver ends the response (END_STREAM, or the
+//     writer's trailers in a HEADERS frame with END_STREAM, the error
+//     page when nothing was sent, RST_STREAM(INTERNAL_ERROR) when the
+//     handler failed or panicked after the head went out), follows an
 //     internal redirect, and runs stage 40 once the stream has closed.
+//   - deadlines (stage.Deadliner): the read deadline replaces Timeout as
+//     the bound of a Read's wait for body bytes; the write deadline's
+//     timer queues the handler with expired set, and the driver resets
+//     the stream (RST_STREAM(INTERNAL_ERROR)) unless its response has
+//     ended, as x/net/http2's server does: a pending write and later ones
+//     fail with errWriteDeadline.
 //
 // Work is queued on h2conn.queue under h2conn.mu, each handler at most
 // once, and the driver is woken through h2conn.wake. Request.Context is
 // cancelled when the stream closes before the handler returns
 // (RST_STREAM from the client, a connection error or close, a shutdown
-// past its grace period) and when the handler returns. The writer is a
-// stage.Flusher but not a stage.Hijacker: HTTP/2 has no connection to
+// past its grace period, the write deadline) and when the handler
+// returns. The writer is a stage.Flusher, stage.Trailers and
+// stage.Deadliner but not a stage.Hijacker: HTTP/2 has no connection to
 // hand over (a proxy then forwards an Upgrade request plainly).
 
 // h2handler is one run of a blocking handler on a stream.
@@ -54,21 +66,27 @@ type h2handler struct {
 	cancel context.CancelFunc
 	reply  chan error    // the driver's answer to a write (capacity 1)
 	ready  chan struct{} // body bytes or the body's end arrived (capacity 1)
-	timer  *time.Timer   // bounds a wait for body bytes to Timeout
+	timer  *time.Timer   // bounds a wait for body bytes to Timeout or the read deadline
 	rerr   error         // the reader's sticky error
 
 	// guarded by h.mu
-	queued bool
-	op     h2op
-	hasOp  bool
-	credit int    // body bytes read, their credit not yet returned
-	in     []byte // body bytes received and not read: in[inOff:]
-	inOff  int
-	inErr  error // after in: io.EOF, errBodyTooLarge or the stream's end
+	queued  bool
+	op      h2op
+	hasOp   bool
+	credit  int    // body bytes read, their credit not yet returned
+	in      []byte // body bytes received and not read: in[inOff:]
+	inOff   int
+	inErr   error         // after in: io.EOF, errBodyTooLarge or the stream's end
+	trailer []stage.Field // the request's trailers, with inErr io.EOF
+	readDL  time.Time     // the read deadline; zero: Timeout
+	writeDL time.Time     // the write deadline; zero: none
+	wtimer  *time.Timer   // fires expired at writeDL
+	expired bool          // the write deadline passed: the driver resets the stream
 	// owned by the driver
-	running bool // the handler has not returned
-	writing bool // a write awaits its reply
-	discard bool // body bytes are no longer kept
+	running  bool // the handler has not returned
+	writing  bool // a write awaits its reply
+	discard  bool // body bytes are no longer kept
+	timedOut bool // the stream was reset for its write deadline
 }
 
 // h2op is a handler's request to the driver: body bytes to send, or,
@@ -180,10 +198,10 @@ func (bh *h2handler) Read(p []byte) (int, error) {
 			h.poke()
 			return n, nil
 		}
-		err := bh.inErr
+		err, dl := bh.inErr, bh.readDL
 		h.mu.Unlock()
 		if err == nil {
-			err = bh.wait()
+			err = bh.wait(dl)
 		}
 		if err != nil {
 			bh.rerr = err
@@ -192,9 +210,16 @@ func (bh *h2handler) Read(p []byte) (int, error) {
 	}
 }
 
-// wait waits for body bytes, the request's end or Timeout.
-func (bh *h2handler) wait() error {
-	d := bh.h.c.srv.set.timeout
+// wait waits for body bytes, the request's end, a change of the read
+// deadline, or Timeout (the read deadline dl when it is set).
+func (bh *h2handler) wait(dl time.Time) error {
+	d, stalled := bh.h.c.srv.set.timeout, errReadStalled
+	if !dl.IsZero() {
+		d, stalled = time.Until(dl), errReadDeadline
+		if d <= 0 {
+			return errReadDeadline
+		}
+	}
 	if bh.timer == nil {
 		bh.timer = time.NewTimer(d)
 	} else {
@@ -207,8 +232,73 @@ func (bh *h2handler) wait() error {
 	case <-bh.ctx.Done():
 		return bh.ctx.Err()
 	case <-bh.timer.C:
-		return errReadStalled
+		return stalled
 	}
+}
+
+// Trailer returns the request's trailers once the body has ended (see
+// stage.BodyTrailer).
+func (bh *h2handler) Trailer() []stage.Field {
+	bh.h.mu.Lock()
+	defer bh.h.mu.Unlock()
+	if bh.inErr != io.EOF {
+		return nil
+	}
+	return bh.trailer
+}
+
+// errReadDeadline and errWriteDeadline are the errors of body reads and
+// response writes past the handler's deadlines.
+var (
+	errReadDeadline  = fmt.Errorf("server: HTTP/2 request body read deadline: %w", os.ErrDeadlineExceeded)
+	errWriteDeadline = fmt.Errorf("server: HTTP/2 stream reset at its write deadline: %w", os.ErrDeadlineExceeded)
+)
+
+// writeExpired runs when the write deadline's timer fires: it has the
+// driver reset the stream, unless the deadline moved meanwhile.
+func (bh *h2handler) writeExpired() {
+	h := bh.h
+	h.mu.Lock()
+	due := !bh.writeDL.IsZero() && !time.Now().Before(bh.writeDL)
+	if due {
+		bh.expired = true
+		h.enqueue(bh)
+	}
+	h.mu.Unlock()
+	if due {
+		h.poke()
+	}
+}
+
+// stopDeadline stops the write deadline's timer of a stream that closed.
+func (bh *h2handler) stopDeadline() {
+	bh.h.mu.Lock()
+	if bh.wtimer != nil {
+		bh.wtimer.Stop()
+	}
+	bh.writeDL = time.Time{}
+	bh.h.mu.Unlock()
+}
+
+// expire resets bh's stream, whose write deadline passed, unless its
+// response has ended (driver).
+func (h *h2conn) expire(bh *h2handler) {
+	if st := h.streams[bh.id]; st == nil || st.bh != bh {
+		return
+	}
+	if s := h.sc.Stream(bh.id); s == nil || s.ResponseEnded() {
+		return
+	}
+	bh.timedOut = true
+	h.sc.Reset(bh.id, http2.InternalError)
+}
+
+// closedErr is the error of a write on bh's closed stream.
+func (bh *h2handler) closedErr() error {
+	if bh.timedOut {
+		return errWriteDeadline
+	}
+	return http2.ErrStreamClosed
 }
 
 // feed keeps body bytes for the handler of st (driver). Past
@@ -235,6 +325,7 @@ func (h *h2conn) feed(s *http2.Stream, st *h2stream, p []byte, end bool) {
 		bh.in = append(bh.in, p...)
 		if end {
 			bh.inErr = io.EOF
+			bh.trailer = trailerFields(s.Trailer)
 		}
 	}
 	h.mu.Unlock()
@@ -242,6 +333,19 @@ func (h *h2conn) feed(s *http2.Stream, st *h2stream, p []byte, end bool) {
 		h.sc.Consume(s.ID, drop)
 	}
 	bh.signal()
+}
+
+// trailerFields returns the request trailers tr as stage fields, nil
+// when there are none.
+func trailerFields(tr []http2.HeaderField) []stage.Field {
+	if len(tr) == 0 {
+		return nil
+	}
+	out := make([]stage.Field, len(tr))
+	for i, f := range tr {
+		out[i] = stage.Field{Name: f.Name, Value: f.Value}
+	}
+	return out
 }
 
 // dropBody returns the credit of the body bytes st's handler left
@@ -267,7 +371,7 @@ func (h *h2conn) abandon(st *h2stream) {
 	bh.signal()
 	if bh.writing {
 		bh.writing = false
-		bh.reply <- http2.ErrStreamClosed
+		bh.reply <- bh.closedErr()
 	}
 }
 
@@ -284,18 +388,21 @@ func (h *h2conn) drain() {
 		bh := h.queue[h.qhead]
 		h.qhead++
 		bh.queued = false
-		op, hasOp, credit := bh.op, bh.hasOp, bh.credit
-		bh.op, bh.hasOp, bh.credit = h2op{}, false, 0
+		op, hasOp, credit, expired := bh.op, bh.hasOp, bh.credit, bh.expired
+		bh.op, bh.hasOp, bh.credit, bh.expired = h2op{}, false, 0, false
 		h.mu.Unlock()
 		if st := h.streams[bh.id]; credit > 0 && st != nil && st.bh == bh {
 			h.sc.Consume(bh.id, credit)
+		}
+		if expired {
+			h.expire(bh)
 		}
 		switch {
 		case !hasOp:
 		case op.final:
 			h.endHandler(bh.st, op)
 		case bh.st.closed:
-			bh.reply <- http2.ErrStreamClosed
+			bh.reply <- bh.closedErr()
 		default:
 			bh.writing = true
 			h.write(bh.st, op.data, false)
@@ -321,7 +428,7 @@ func (h *h2conn) write(st *h2stream, data []byte, end bool) {
 	if !st.answered {
 		st.answered = true
 		h.rs.begin(&st.req, &st.rsp)
-		h.head, st.frame, st.remain = h.rs.streamHead(h.head[:0], &st.req, &st.bh.w.writerHead, end, int64(len(data)), &st.rsp)
+		h.head, st.frame, st.remain = h.rs.streamHead(h.head[:0], &st.req, &st.bh.w.writerHead, end, false, int64(len(data)), &st.rsp)
 		st.status = st.rsp.status
 		h.fields = h.appendFields(h.fields[:0], h.head)
 		h.sc.WriteHeaders(id, st.status, h.fields, false)
@@ -338,9 +445,13 @@ func (h *h2conn) write(st *h2stream, data []byte, end bool) {
 	}
 	st.after = afterReply
 	if end {
-		st.after = afterEnd
-		if st.frame == frameLength && st.remain > 0 {
+		switch {
+		case st.frame == frameLength && st.remain > 0:
 			st.after = afterReset
+		case st.bh.w.trailer.Len() > 0 && st.req.Method != http1.MethodHead:
+			st.after = afterTrailers
+		default:
+			st.after = afterEnd
 		}
 	}
 	st.segs, st.seg, st.off = st.segs[:0], 0, 0
@@ -370,8 +481,23 @@ func (h *h2conn) segmentsSent(st *h2stream) {
 		if _, err := h.sc.WriteData(id, nil, true); err == nil {
 			h.resetUnread(id)
 		}
+	case afterTrailers:
+		h.sendTrailers(st)
 	case afterReset:
 		h.sc.Reset(id, http2.InternalError)
+	}
+}
+
+// sendTrailers ends st's response with its blocking handler's trailers
+// (RFC 9113 §8.1), the fields checked and cleaned as over HTTP/1.
+func (h *h2conn) sendTrailers(st *h2stream) {
+	id := st.id
+	h.head = append(h.head[:0], crlf...) // appendFields skips a status line
+	h.head = appendFields(h.head, &st.bh.w.trailer, "Trailer")
+	h.head = append(h.head, crlf...)
+	h.fields = h.appendFields(h.fields[:0], h.head)
+	if h.sc.WriteTrailers(id, h.fields) == nil {
+		h.resetUnread(id)
 	}
 }
 
@@ -424,10 +550,45 @@ func (h *h2conn) follow(st *h2stream) {
 // HTTP/2; see the top of this file.
 type h2Writer struct {
 	writerHead
-	bh   *h2handler
-	buf  []byte // held bytes
-	sent bool   // a write went to the driver: the head is out
-	err  error  // sticky write error
+	bh      *h2handler
+	buf     []byte // held bytes
+	sent    bool   // a write went to the driver: the head is out
+	err     error  // sticky write error
+	trailer stage.Header
+}
+
+// Trailer returns the trailer fields (see stage.Trailers).
+func (w *h2Writer) Trailer() *stage.Header { return &w.trailer }
+
+// SetReadDeadline sets the deadline of the request body's reads; a Read
+// waiting for bytes looks at it at once.
+func (w *h2Writer) SetReadDeadline(t time.Time) error {
+	bh := w.bh
+	bh.h.mu.Lock()
+	bh.readDL = t
+	bh.h.mu.Unlock()
+	bh.signal()
+	return nil
+}
+
+// SetWriteDeadline sets the stream's write deadline: once it passes the
+// driver resets the stream unless the response has ended.
+func (w *h2Writer) SetWriteDeadline(t time.Time) error {
+	bh := w.bh
+	bh.h.mu.Lock()
+	defer bh.h.mu.Unlock()
+	bh.writeDL = t
+	switch {
+	case t.IsZero():
+		if bh.wtimer != nil {
+			bh.wtimer.Stop()
+		}
+	case bh.wtimer == nil:
+		bh.wtimer = time.AfterFunc(time.Until(t), bh.writeExpired)
+	default:
+		bh.wtimer.Reset(time.Until(t))
+	}
+	return nil
 }
 
 // Write holds body bytes, or hands them to the driver beyond the hold
@@ -478,4 +639,7 @@ func (w *h2Writer) Flush() error {
 var (
 	_ stage.ResponseWriter = (*h2Writer)(nil)
 	_ stage.Flusher        = (*h2Writer)(nil)
+	_ stage.Trailers       = (*h2Writer)(nil)
+	_ stage.Deadliner      = (*h2Writer)(nil)
+	_ stage.BodyTrailer    = (*h2handler)(nil)
 )

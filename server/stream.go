@@ -175,7 +175,7 @@ func (w *streamWriter) Hijack() (net.Conn, []byte, error) {
 func (w *streamWriter) sendHead(known bool) {
 	c := w.c
 	w.sent = true
-	c.out, w.frame, w.remain = c.rs.streamHead(c.out, &c.req, &w.writerHead, known, int64(len(w.hold)), &c.rsp)
+	c.out, w.frame, w.remain = c.rs.streamHead(c.out, &c.req, &w.writerHead, known, true, int64(len(w.hold)), &c.rsp)
 }
 
 // streamHead appends the head of a blocking handler's answer (the status
@@ -185,23 +185,27 @@ func (w *streamWriter) sendHead(known bool) {
 // body, else chunked (HTTP/1.1; over HTTP/2, where the request is
 // presented as HTTP/1.1, the Transfer-Encoding field is dropped and DATA
 // frames delimit the body) or the close (HTTP/1.0). HEAD, 204 and 304
-// answers have no body.
-func (rs *responder) streamHead(dst []byte, req *http1.Request, wh *writerHead, known bool, held int64, rsp *response) ([]byte, framing, int64) {
+// answers have no body. chunks says that trailers need chunked framing
+// (HTTP/1.1, not HTTP/2): an HTTP/1.1 answer announcing trailers
+// ("Trailer:") without a Content-Length is then chunked, and has no
+// Content-Length for HEAD either, as net/http does.
+func (rs *responder) streamHead(dst []byte, req *http1.Request, wh *writerHead, known, chunks bool, held int64, rsp *response) ([]byte, framing, int64) {
 	rsp.status = wh.status
 	dst = rs.appendStart(dst, wh.status)
 	dst = appendFields(dst, &wh.hdr, "")
 	declared := declaredLength(&wh.hdr)
+	trailers := chunks && req.Version == http1.Version11 && wh.hdr.Get("Trailer") != ""
 	frame, remain := frameNone, int64(0)
 	switch {
 	case bodyless(wh.status):
 	case req.Method == http1.MethodHead:
-		if declared < 0 && known {
+		if declared < 0 && known && !trailers {
 			declared = held // what a GET would send
 		}
 		if declared >= 0 {
 			dst = http1.AppendHeaderInt(dst, "Content-Length", declared)
 		}
-	case declared < 0 && req.Version == http1.Version11 && wh.hdr.Get("Trailer") != "":
+	case declared < 0 && trailers:
 		frame = frameChunked // trailers need chunks
 		dst = http1.AppendHeaderString(dst, "Transfer-Encoding", "chunked")
 	case declared >= 0 || known:

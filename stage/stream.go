@@ -63,11 +63,13 @@ func (r *Request) SetContext(ctx context.Context) {
 
 // Trailers is implemented by a [ResponseWriter] that can send trailer
 // fields after the body. Trailer returns the list; the fields it holds
-// when the handler returns go out after the last chunk. A response whose
-// header announces trailers ("Trailer: X-Checksum") and sets no
-// Content-Length is sent chunked to an HTTP/1.1 client even when the whole
-// body is known; an HTTP/1.0 client and a Content-Length response get no
-// trailers. A handler finds it with a type assertion on w.
+// when the handler returns go out after the last chunk (HTTP/1.1) or in
+// a HEADERS frame ending the stream (HTTP/2, also after an empty body;
+// not for HEAD). A response whose header announces trailers ("Trailer:
+// X-Checksum") and sets no Content-Length is sent chunked to an HTTP/1.1
+// client even when the whole body is known; an HTTP/1.0 client and a
+// Content-Length response over HTTP/1.1 get no trailers. A handler finds
+// it with a type assertion on w.
 type Trailers interface {
 	Trailer() *Header
 }
@@ -77,8 +79,20 @@ type Trailers interface {
 // ResponseController): SetReadDeadline bounds the reads of Request.Body,
 // SetWriteDeadline the writes of the response, each replacing the server's
 // Timeout until the request ends; the zero time restores the server's
-// timeout.
+// timeout. Past the read deadline Request.Body's Read fails with an error
+// wrapping os.ErrDeadlineExceeded. Over HTTP/2 the deadlines are the
+// stream's: past the write deadline the stream is reset (RST_STREAM
+// INTERNAL_ERROR), whether or not a write is under way, and its later
+// writes fail; the connection's other streams go on.
 type Deadliner interface {
 	SetReadDeadline(t time.Time) error
 	SetWriteDeadline(t time.Time) error
+}
+
+// BodyTrailer is implemented by a Request.Body that receives the
+// request's trailer fields (those an HTTP/2 client sends after the body).
+// Trailer returns them, in order, once Read has returned io.EOF; nil
+// before, and when the request had none.
+type BodyTrailer interface {
+	Trailer() []Field
 }

@@ -144,8 +144,31 @@ func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	if (chunked || req.ContentLength > 0) && r.Body != nil {
 		x.body.r = r.Body
 		req.Body = &x.body
+		if src, ok := r.Body.(stage.BodyTrailer); ok && req.Header["Trailer"] != nil {
+			req.Trailer = announcedTrailers(req.Header)
+			x.body.src, x.body.trailer = src, req.Trailer
+		}
 	}
 	return req, nil
+}
+
+// announcedTrailers returns the trailer map of a request whose body may
+// end with trailers, as net/http makes it: the keys its "Trailer" fields
+// announce, canonicalized, with nil values, but for those a trailer must
+// not carry. The "Trailer" fields are removed from h.
+func announcedTrailers(h http.Header) http.Header {
+	t := make(http.Header)
+	for _, v := range h["Trailer"] {
+		for key := range strings.SplitSeq(v, ",") {
+			switch key = http.CanonicalHeaderKey(strings.TrimSpace(key)); key {
+			case "", "Transfer-Encoding", "Trailer", "Content-Length":
+			default:
+				t[key] = nil
+			}
+		}
+	}
+	delete(h, "Trailer")
+	return t
 }
 
 // emptyRequest is the zero request that request copies; it is never
@@ -298,11 +321,27 @@ func containsCTL(s string) bool {
 }
 
 // body is a request body as net/http handlers expect it: closing it is
-// allowed (the server drains what is left after the handler).
-type body struct{ r io.Reader }
+// allowed (the server drains what is left after the handler). When the
+// request announced trailers, the fields src received are added to
+// trailer (the request's Trailer map) once the body has ended.
+type body struct {
+	r       io.Reader
+	src     stage.BodyTrailer
+	trailer http.Header
+}
 
 // Read reads the request body.
-func (b *body) Read(p []byte) (int, error) { return b.r.Read(p) }
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF && b.src != nil {
+		for _, f := range b.src.Trailer() {
+			key := http.CanonicalHeaderKey(f.Name)
+			b.trailer[key] = append(b.trailer[key], f.Value)
+		}
+		b.src = nil
+	}
+	return n, err
+}
 
 // Close does nothing.
 func (b *body) Close() error { return nil }

@@ -1,5 +1,7 @@
 package http1
 
+import "bytes"
+
 // DefaultMaxTrailerBytes bounds the trailer section of a chunked body when
 // ChunkedDecoder.MaxTrailerBytes is zero.
 const DefaultMaxTrailerBytes = 8 << 10
@@ -45,24 +47,48 @@ const (
 
 // ChunkedDecoder decodes a chunked request body (RFC 9112 §7.1)
 // incrementally, without doing I/O. Chunk extensions are skipped; trailer
-// fields are parsed and discarded, bounded by MaxTrailerBytes. The zero
-// value is ready to use. A ChunkedDecoder is not safe for concurrent use.
+// fields are parsed, bounded by MaxTrailerBytes, and discarded unless
+// KeepTrailer is set. The zero value is ready to use. A ChunkedDecoder is
+// not safe for concurrent use.
 type ChunkedDecoder struct {
 	// MaxTrailerBytes bounds the trailer section (after the last chunk);
 	// <= 0 means DefaultMaxTrailerBytes. Exceeding it is a 431 ParseError.
 	// Reset keeps it.
 	MaxTrailerBytes int
+	// KeepTrailer keeps the trailer fields for [ChunkedDecoder.Trailer].
+	// Reset keeps it.
+	KeepTrailer bool
 
 	state   chunkState
-	size    int64 // chunk-size being parsed, then the data still to copy
-	lineLen int   // bytes of the current chunk-size line
-	trailer int   // bytes of the trailer section so far
-	err     error // sticky
+	size    int64  // chunk-size being parsed, then the data still to copy
+	lineLen int    // bytes of the current chunk-size line
+	trailer int    // bytes of the trailer section so far
+	kept    []byte // KeepTrailer: the trailer field lines so far, each with its CRLF
+	err     error  // sticky
 }
 
-// Reset prepares d for a new body, keeping MaxTrailerBytes.
+// Reset prepares d for a new body, keeping MaxTrailerBytes, KeepTrailer
+// and the storage of the kept trailer.
 func (d *ChunkedDecoder) Reset() {
-	*d = ChunkedDecoder{MaxTrailerBytes: d.MaxTrailerBytes}
+	*d = ChunkedDecoder{MaxTrailerBytes: d.MaxTrailerBytes, KeepTrailer: d.KeepTrailer, kept: d.kept[:0]}
+}
+
+// Trailer returns the trailer fields of a body decoded to its end
+// ([ChunkedDecoder.Done]) with KeepTrailer set, in order, their values
+// without surrounding whitespace; nil when there are none. The views are
+// valid until Reset.
+func (d *ChunkedDecoder) Trailer() []Header {
+	if d.state != stDone || len(d.kept) == 0 {
+		return nil
+	}
+	var out []Header
+	for rest := d.kept; len(rest) > 0; {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		out = append(out, Header{Name: name, Value: bytes.Trim(value, " \t")})
+	}
+	return out
 }
 
 // Done reports whether the last chunk and the trailer section have been
@@ -204,6 +230,9 @@ func (d *ChunkedDecoder) trailerByte(c byte) error {
 	}
 	if d.trailer > limit {
 		return errTrailerTooLong
+	}
+	if d.KeepTrailer && d.state != stEndLF && (d.state != stTrailerStart || c != '\r') {
+		d.kept = append(d.kept, c)
 	}
 	switch d.state {
 	case stTrailerStart:

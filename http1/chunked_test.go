@@ -168,3 +168,40 @@ func TestChunkedRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: n=%d done=%v err=%v equal=%v", n, done, err, out == string(want))
 	}
 }
+
+// TestChunkedTrailer checks the trailer fields kept with KeepTrailer,
+// whether the body arrives in one piece or byte by byte, and that Reset
+// forgets them.
+func TestChunkedTrailer(t *testing.T) {
+	t.Parallel()
+	in := "5\r\nhello\r\n0\r\nX-Sum: 42 \r\nx-list:a, b\r\nEmpty:\r\n\r\nnext"
+	want := []string{"X-Sum=42", "x-list=a, b", "Empty="}
+	for _, step := range []int{len(in), 1} {
+		d := ChunkedDecoder{KeepTrailer: true}
+		dst := make([]byte, 16)
+		src := []byte(in)
+		for !d.Done() {
+			n, _, err := d.Decode(dst, src[:min(step, len(src))])
+			if err != nil {
+				t.Fatal(err)
+			}
+			src = src[n:]
+		}
+		var got []string
+		for _, f := range d.Trailer() {
+			got = append(got, string(f.Name)+"="+string(f.Value))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") || string(src) != "next" {
+			t.Errorf("step %d: trailer %q, left %q", step, got, src)
+		}
+		d.Reset()
+		if d.Trailer() != nil || !d.KeepTrailer {
+			t.Errorf("Reset: trailer %q, KeepTrailer %v", d.Trailer(), d.KeepTrailer)
+		}
+	}
+	var d ChunkedDecoder
+	d.Decode(make([]byte, 16), []byte(in))
+	if d.Trailer() != nil {
+		t.Errorf("without KeepTrailer: %q", d.Trailer())
+	}
+}

@@ -2,7 +2,9 @@ package http1
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -138,12 +140,22 @@ type decodeResult struct {
 	consumed int
 	done     bool
 	status   int
+	trailer  string // the kept trailer fields, "name=value\n" each
+}
+
+// trailerString renders the trailer d kept.
+func trailerString(d *ChunkedDecoder) string {
+	var b strings.Builder
+	for _, f := range d.Trailer() {
+		fmt.Fprintf(&b, "%s=%s\n", f.Name, f.Value)
+	}
+	return b.String()
 }
 
 // decodeSplit feeds src to a ChunkedDecoder in pieces cut at rng's choice,
 // into a dst of dstSize bytes (0 means large enough for everything).
 func decodeSplit(src []byte, rng *rand.Rand, dstSize int) decodeResult {
-	var d ChunkedDecoder
+	d := ChunkedDecoder{KeepTrailer: true}
 	var r decodeResult
 	if dstSize <= 0 {
 		dstSize = len(src) + 1
@@ -170,6 +182,7 @@ func decodeSplit(src []byte, rng *rand.Rand, dstSize int) decodeResult {
 	}
 	r.consumed = off
 	r.done = d.Done()
+	r.trailer = trailerString(&d)
 	if r.status != 0 {
 		r.consumed = -1 // the offset of an error is not part of the contract
 	}
@@ -177,14 +190,16 @@ func decodeSplit(src []byte, rng *rand.Rand, dstSize int) decodeResult {
 }
 
 // FuzzChunked checks that decoding in random pieces and with a small dst
-// gives the same body, end and error status as decoding in one go.
+// gives the same body, end, error status and kept trailer as decoding in
+// one go, and that each kept trailer field is a token name and a value
+// without CR, LF or surrounding whitespace.
 func FuzzChunked(f *testing.F) {
 	for i, s := range chunkedSeeds {
 		f.Add([]byte(s), uint64(i), uint8(0))
 	}
 	f.Add([]byte("a\r\n0123456789\r\n0\r\n\r\n"), uint64(7), uint8(3))
 	f.Fuzz(func(t *testing.T, src []byte, seed uint64, dstSize uint8) {
-		var d ChunkedDecoder
+		d := ChunkedDecoder{KeepTrailer: true}
 		dst := make([]byte, len(src))
 		nsrc, ndst, err := d.Decode(dst, src)
 		if nsrc < 0 || nsrc > len(src) || ndst < 0 || ndst > nsrc {
@@ -196,7 +211,13 @@ func FuzzChunked(f *testing.F) {
 		if err == nil && !d.Done() && nsrc != len(src) {
 			t.Fatalf("stopped at %d of %d without reason", nsrc, len(src))
 		}
-		whole := decodeResult{out: dst[:ndst], consumed: nsrc, done: d.Done(), status: statusOf(err)}
+		for _, f := range d.Trailer() {
+			if len(f.Name) == 0 || bytes.ContainsAny(f.Name, " \t\r\n:") || bytes.ContainsAny(f.Value, "\r\n") ||
+				!bytes.Equal(f.Value, bytes.Trim(f.Value, " \t")) {
+				t.Fatalf("trailer field %q: %q", f.Name, f.Value)
+			}
+		}
+		whole := decodeResult{out: dst[:ndst], consumed: nsrc, done: d.Done(), status: statusOf(err), trailer: trailerString(&d)}
 		if whole.status != 0 {
 			whole.consumed = -1
 		}
@@ -204,7 +225,7 @@ func FuzzChunked(f *testing.F) {
 		for _, size := range []int{0, int(dstSize)} {
 			got := decodeSplit(src, rng, size)
 			if !bytes.Equal(got.out, whole.out) || got.consumed != whole.consumed ||
-				got.done != whole.done || got.status != whole.status {
+				got.done != whole.done || got.status != whole.status || got.trailer != whole.trailer {
 				t.Fatalf("dst %d: split %+v, whole %+v", size, got, whole)
 			}
 		}

@@ -144,7 +144,8 @@ func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	if (chunked || req.ContentLength > 0) && r.Body != nil {
 		x.body.r = r.Body
 		req.Body = &x.body
-		if src, ok := r.Body.(stage.BodyTrailer); ok && req.Header["Trailer"] != nil {
+		// As net/http, only a chunked body has trailers over HTTP/1.1.
+		if src, ok := r.Body.(stage.BodyTrailer); ok && req.Header["Trailer"] != nil && (chunked || r.Proto == http1.Version20) {
 			req.Trailer = announcedTrailers(req.Header)
 			x.body.src, x.body.trailer = src, req.Trailer
 		}

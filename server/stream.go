@@ -288,14 +288,16 @@ var (
 	_ stage.Hijacker       = (*streamWriter)(nil)
 	_ stage.Trailers       = (*streamWriter)(nil)
 	_ stage.Deadliner      = (*streamWriter)(nil)
+	_ stage.BodyTrailer    = (*bodyReader)(nil)
 )
 
 // bodyReader is a blocking handler's Request.Body on the goroutine
 // driver: it reads a Content-Length or chunked body from the connection's
 // buffer and socket (each read bounded by Timeout), sends "100 Continue"
-// before its first read when the client waits for it, and stops a chunked
-// body over MaxRequestSize with a 413 error. Bytes after the body stay
-// for the next request.
+// before its first read when the client waits for it, stops a chunked
+// body over MaxRequestSize with a 413 error, and keeps a chunked body's
+// trailer fields (stage.BodyTrailer). Bytes after the body stay for the
+// next request.
 type bodyReader struct {
 	c         *conn
 	remaining int64 // Content-Length bytes left
@@ -312,6 +314,7 @@ func (b *bodyReader) start(c *conn, req *http1.Request, p bodyPlan) {
 	b.chunked, b.remaining = req.Chunked, max(req.ContentLength, 0)
 	b.limited, b.budget = p.budget >= 0, p.budget
 	b.cont = p.sendContinue && !c.bodyBuffered(0)
+	b.dec.KeepTrailer = true
 	b.dec.Reset()
 	if !req.HasBody() {
 		b.err = io.EOF
@@ -348,6 +351,23 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// Trailer returns the trailer fields of a chunked body read to its end
+// (see stage.BodyTrailer).
+func (b *bodyReader) Trailer() []stage.Field {
+	if !b.chunked || b.err != io.EOF {
+		return nil
+	}
+	tr := b.dec.Trailer()
+	if len(tr) == 0 {
+		return nil
+	}
+	out := make([]stage.Field, len(tr))
+	for i, f := range tr {
+		out[i] = stage.Field{Name: string(f.Name), Value: string(f.Value)}
+	}
+	return out
 }
 
 // sendContinue writes "100 Continue" unless the response head is already

@@ -57,6 +57,18 @@ func compatMux() *http.ServeMux {
 		io.WriteString(w, "body")
 		w.Header().Set("X-Sum", "42")
 	})
+	mux.HandleFunc("/trailers-only", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum, X-Count")
+		w.WriteHeader(200)
+		w.Header().Set("X-Sum", "0")
+		w.Header().Add("X-Count", "1")
+		w.Header().Add("X-Count", "2")
+	})
+	mux.HandleFunc("POST /request-trailers", func(w http.ResponseWriter, r *http.Request) {
+		before := fmt.Sprint(r.Trailer)
+		b, err := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%q %v before=%s after=%v header=%q", b, err, before, r.Trailer, r.Header["Trailer"])
+	})
 	mux.HandleFunc("/prefixed", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "streamed")
 		w.(http.Flusher).Flush()
@@ -84,13 +96,26 @@ type exchange struct {
 
 func do(t *testing.T, c *http.Client, method, url, body string, hdr ...string) exchange {
 	t.Helper()
+	return doTrailer(t, c, method, url, body, nil, hdr...)
+}
+
+// doTrailer is do for a request that sends trailer after its body (and so
+// announces it in a "Trailer" field and has no Content-Length).
+func doTrailer(t *testing.T, c *http.Client, method, url, body string, trailer http.Header, hdr ...string) exchange {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
+	if trailer != nil {
+		rd = io.MultiReader(strings.NewReader(body)) // no Content-Length: chunked, or DATA then HEADERS
+	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if trailer != nil {
+		req.Trailer = trailer.Clone()
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
@@ -141,30 +166,32 @@ func testCompat(t *testing.T, h2 bool) {
 	cases := []struct {
 		method, path, body string
 		hdr                []string
+		trailer            http.Header // the request's trailers
 	}{
-		{"GET", "/text", "", nil},
-		{"HEAD", "/text", "", nil},
-		{"GET", "/sniff", "", nil},
-		{"GET", "/created?name=x", "", nil},
-		{"GET", "/empty", "", nil},
-		{"GET", "/error", "", nil},
-		{"GET", "/redirect", "", nil},
-		{"GET", "/content", "", nil},
-		{"GET", "/content", "", []string{"Range", "bytes=2-4"}},
-		{"GET", "/content", "", []string{"If-Modified-Since", time.Unix(1700000000, 0).UTC().Format(http.TimeFormat)}},
-		{"POST", "/echo", "a body", []string{"Content-Type", "text/x-test"}},
-		{"GET", "/items/9", "", nil},
-		{"GET", "/trailers", "", nil},
-		{"GET", "/prefixed", "", nil},
-		{"GET", "/flushed", "", nil},
+		{"GET", "/text", "", nil, nil},
+		{"HEAD", "/text", "", nil, nil},
+		{"GET", "/sniff", "", nil, nil},
+		{"GET", "/created?name=x", "", nil, nil},
+		{"GET", "/empty", "", nil, nil},
+		{"GET", "/error", "", nil, nil},
+		{"GET", "/redirect", "", nil, nil},
+		{"GET", "/content", "", nil, nil},
+		{"GET", "/content", "", []string{"Range", "bytes=2-4"}, nil},
+		{"GET", "/content", "", []string{"If-Modified-Since", time.Unix(1700000000, 0).UTC().Format(http.TimeFormat)}, nil},
+		{"POST", "/echo", "a body", []string{"Content-Type", "text/x-test"}, nil},
+		{"GET", "/items/9", "", nil, nil},
+		{"GET", "/trailers", "", nil, nil},
+		{"HEAD", "/trailers", "", nil, nil},
+		{"GET", "/trailers-only", "", nil, nil},
+		{"GET", "/prefixed", "", nil, nil},
+		{"GET", "/flushed", "", nil, nil},
+		{"POST", "/request-trailers", "some body", nil, http.Header{"X-Digest": {"abc"}, "X-Unannounced": {"1", "2"}}},
+		{"POST", "/request-trailers", "", nil, http.Header{"X-Digest": {"abc"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+tc.path, func(t *testing.T) {
-			if h2 && (tc.path == "/trailers" || tc.path == "/prefixed") {
-				t.Skip("gibbon sends no trailers over HTTP/2 yet")
-			}
-			want := do(t, noRedirect, tc.method, ref.URL+tc.path, tc.body, tc.hdr...)
-			got := do(t, noRedirect, tc.method, url+tc.path, tc.body, tc.hdr...)
+			want := doTrailer(t, noRedirect, tc.method, ref.URL+tc.path, tc.body, tc.trailer, tc.hdr...)
+			got := doTrailer(t, noRedirect, tc.method, url+tc.path, tc.body, tc.trailer, tc.hdr...)
 			// The host differs.
 			want.Body = strings.ReplaceAll(want.Body, strings.TrimPrefix(ref.URL, "http://"), "HOST")
 			got.Body = strings.ReplaceAll(got.Body, strings.TrimPrefix(url, "http://"), "HOST")

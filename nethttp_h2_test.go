@@ -153,8 +153,10 @@ func deadlineExchange(t *testing.T, c *http.Client, url string) string {
 
 // TestNetHTTPH2WriteDeadline checks over HTTP/2 (h2c and TLS), on
 // gibbon and on net/http, that a write deadline that passes resets the
-// stream, failing the handler's writes and the client's read, and that
-// the connection goes on serving: the next request reuses it.
+// stream, failing the handler's writes (also one blocked by a client that
+// does not read; on gibbon with an error wrapping os.ErrDeadlineExceeded)
+// and the client's read, and that the connection goes on serving: the
+// next request reuses it.
 func TestNetHTTPH2WriteDeadline(t *testing.T) {
 	t.Parallel()
 	for _, useTLS := range []bool{false, true} {
@@ -176,6 +178,17 @@ func TestNetHTTPH2WriteDeadline(t *testing.T) {
 					http.NewResponseController(w).SetWriteDeadline(time.Now().Add(-time.Second))
 					<-r.Context().Done()
 					io.WriteString(w, "never")
+				})
+				mux.HandleFunc("/blocked", func(w http.ResponseWriter, r *http.Request) {
+					http.NewResponseController(w).SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+					buf := make([]byte, 32<<10)
+					for range 1024 { // 32 MiB, beyond the client's windows
+						if _, err := w.Write(buf); err != nil {
+							flushErr <- err
+							return
+						}
+					}
+					flushErr <- nil
 				})
 				mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "next") })
 				return mux
@@ -203,6 +216,22 @@ func TestNetHTTPH2WriteDeadline(t *testing.T) {
 				if _, err := c.Get(base + "/past"); err == nil {
 					t.Errorf("%s: a past write deadline did not reset the stream", base)
 				}
+				resp, err = c.Get(base + "/blocked")
+				if err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case err := <-flushErr:
+					if err == nil || base == url && !errors.Is(err, os.ErrDeadlineExceeded) {
+						t.Errorf("%s: blocked write: %v", base, err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatalf("%s: the blocked handler did not end", base)
+				}
+				if _, err := io.Copy(io.Discard, resp.Body); err == nil {
+					t.Errorf("%s: the blocked stream ended without a reset", base)
+				}
+				resp.Body.Close()
 				reused := false
 				trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
 				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", base+"/next", nil)

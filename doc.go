@@ -53,23 +53,35 @@
 // sniffing of the first 512 bytes, Content-Length for bodies that end
 // within 16 KiB, else chunked; http.Flusher (and FlushError);
 // http.Hijacker over HTTP/1.x; trailers announced with "Trailer:" or set
-// with http.TrailerPrefix (on chunked HTTP/1.1 responses);
+// with http.TrailerPrefix (on chunked HTTP/1.1 responses, and over HTTP/2
+// in a HEADERS frame after the body, also an empty one); request trailers
+// (r.Trailer holds the keys the request's "Trailer" field announces, the
+// field removed from r.Header, and gets every trailer field the client
+// sent once the body has been read to io.EOF: after a chunked body over
+// HTTP/1.1, from the trailing HEADERS frame over HTTP/2);
 // http.ResponseController's SetReadDeadline and SetWriteDeadline and
 // EnableFullDuplex; a panic in the handler answers 500 (or closes the
 // connection once the head is out) without stopping the server.
 //
 // Not supported: informational responses (1xx from WriteHeader, such as
-// 103 Early Hints, are dropped); request trailers; http.CloseNotifier;
+// 103 Early Hints, are dropped); http.CloseNotifier;
 // header fields the server writes itself (Date, Server, Connection,
 // Transfer-Encoding: a handler's values are ignored, so "Connection:
 // close" does not close); tls.ConnectionState details (r.TLS is present
 // but empty); http.ServerContextKey.
 //
 // HTTP/2 (TLS with ALPN h2, h2c): handlers, native and net/http, run on a
-// goroutine per stream, with request bodies, Flush and r.Context()
-// cancelled when the client resets the stream. Over HTTP/2 there is no
-// Hijack (so no WebSocket), no trailers are sent, and
-// http.ResponseController's deadlines answer http.ErrNotSupported.
+// goroutine per stream, with request bodies, Flush, trailers both ways
+// ([Ctx.Trailer] too) and r.Context() cancelled when the client resets
+// the stream. http.ResponseController's deadlines are the stream's, as
+// with net/http's server: past the read deadline Body.Read fails with an
+// error wrapping os.ErrDeadlineExceeded; once the write deadline passes
+// the stream is reset (RST_STREAM INTERNAL_ERROR) and its writes fail, the
+// connection's other streams going on; the zero time clears a deadline.
+// A write deadline later than the server's Timeout does not lift the
+// connection's own bound: a client whose flow-control window stays shut
+// for Timeout loses the connection. Over HTTP/2 there is no Hijack (so no
+// WebSocket).
 //
 // # Lifetimes
 //

@@ -48,6 +48,22 @@ func deadlineMux() *http.ServeMux {
 		b, err := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "read %q %v", b, err)
 	})
+	// A deadline set while a Read waits ends that wait.
+	mux.HandleFunc("POST /moved", func(w http.ResponseWriter, r *http.Request) {
+		type result struct {
+			b   []byte
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			b, err := io.ReadAll(r.Body)
+			done <- result{b, err}
+		}()
+		time.Sleep(50 * time.Millisecond)
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		res := <-done
+		fmt.Fprintf(w, "read %q deadline=%v", res.b, errors.Is(res.err, os.ErrDeadlineExceeded))
+	})
 	// A future write deadline changes nothing for a prompt response.
 	mux.HandleFunc("/future", func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
@@ -113,7 +129,7 @@ func TestNetHTTPH2Deadlines(t *testing.T) {
 		t.Run(map[bool]string{false: "h2c", true: "tls"}[useTLS], func(t *testing.T) {
 			t.Parallel()
 			ref, url, c := h2Servers(t, deadlineMux, useTLS)
-			for _, path := range []string{"/read", "/cleared", "/future"} {
+			for _, path := range []string{"/read", "/moved", "/cleared", "/future"} {
 				want := deadlineExchange(t, c, ref+path)
 				got := deadlineExchange(t, c, url+path)
 				if got != want {

@@ -45,6 +45,12 @@ const (
 	// destroys the last response at the client.
 	lingerTimeout = time.Second
 	lingerMax     = 256 << 10
+	// timeoutSlack is the fraction (1/timeoutSlack) of a server timeout
+	// by which it may fire late: a socket deadline is moved only when it
+	// would fire too early or more than that late, so that a keep-alive
+	// connection updates the runtime's timer (under a lock) once in a
+	// while rather than twice per request (see extend).
+	timeoutSlack = 8
 )
 
 // errClosing ends a connection the server closes for shutdown.
@@ -71,8 +77,11 @@ type conn struct {
 	out        []byte // responses not yet written
 	linger     bool   // close politely: shut down writes, drain input
 	maxBuf     int    // largest read buffer
-	h2c        bool   // an h2c listener's: "Upgrade: h2c" is honoured
-	connStages        // plugins (conn_stages.go)
+	// rdl and wdl are the read and write deadlines last set on nc; zero
+	// when none is, or when nc's may differ (see extend).
+	rdl, wdl   time.Time
+	h2c        bool // an h2c listener's: "Upgrade: h2c" is honoured
+	connStages      // plugins (conn_stages.go)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -137,7 +146,8 @@ func (c *conn) readHead() (int, error) {
 				return n, err
 			}
 		}
-		if err := c.flush(); err != nil {
+		now := time.Now()
+		if err := c.flushAt(now); err != nil {
 			return 0, err
 		}
 		switch {
@@ -149,9 +159,9 @@ func (c *conn) readHead() (int, error) {
 			if c.rs.served == 0 {
 				timeout = c.srv.set.timeout
 			}
-			c.nc.SetReadDeadline(time.Now().Add(timeout))
+			c.readTimeout(now, timeout)
 		case !headDeadline:
-			c.nc.SetReadDeadline(time.Now().Add(c.srv.set.timeout))
+			c.readTimeout(now, c.srv.set.timeout)
 			headDeadline = true
 		}
 		if err := c.fill(); err != nil {
@@ -258,7 +268,7 @@ func (c *conn) discardBody() error {
 		} else if !c.body.pending() {
 			return nil
 		}
-		c.nc.SetReadDeadline(time.Now().Add(c.srv.set.timeout))
+		c.readTimeout(time.Now(), c.srv.set.timeout)
 		if err := c.fill(); err != nil {
 			if errors.Is(err, errHeadTooLarge) {
 				err = io.ErrNoProgress
@@ -327,7 +337,9 @@ func (c *conn) writeFilePart(f *os.File, off, n int64) error {
 	if err := c.flush(); err != nil {
 		return err
 	}
-	return c.sendFile(f, off, n)
+	err := c.sendFile(f, off, n)
+	c.wdl = time.Time{} // sendFileTCP sets its own
+	return err
 }
 
 // sendFile copies n bytes of f at off to the connection. f may be shared
@@ -369,7 +381,15 @@ func (c *conn) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	c.nc.SetWriteDeadline(c.writeDeadline())
+	return c.flushAt(time.Now())
+}
+
+// flushAt is flush when the time is now.
+func (c *conn) flushAt(now time.Time) error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	c.writeTimeout(now)
 	_, err := c.nc.Write(c.out)
 	if cap(c.out) > maxOutKeep {
 		c.out = nil
@@ -377,6 +397,47 @@ func (c *conn) flush() error {
 		c.out = c.out[:0]
 	}
 	return err
+}
+
+// extend returns the deadline for a timeout d from now and whether it
+// differs from dl, the deadline set before: dl is kept while it fires
+// between d and d+d/timeoutSlack from now; a new one fires at the end of
+// that window, so that it is kept for the next d/timeoutSlack. The approach
+// is fasthttp's, for the cost golang/go#15133 describes.
+func extend(dl, now time.Time, d time.Duration) (time.Time, bool) {
+	earliest := now.Add(d)
+	if !dl.Before(earliest) && dl.Sub(earliest) <= d/timeoutSlack {
+		return dl, false
+	}
+	return earliest.Add(d / timeoutSlack), true
+}
+
+// readTimeout bounds the next reads by the server timeout d from now
+// (see extend).
+func (c *conn) readTimeout(now time.Time, d time.Duration) {
+	if dl, moved := extend(c.rdl, now, d); moved {
+		c.setReadDeadline(dl)
+	}
+}
+
+// setReadDeadline sets nc's read deadline and remembers it.
+func (c *conn) setReadDeadline(t time.Time) {
+	c.rdl = t
+	c.nc.SetReadDeadline(t)
+}
+
+// writeTimeout bounds the next writes by the handler's write deadline,
+// else by Timeout from now (see extend). The caller holds outMu while a
+// handler runs.
+func (c *conn) writeTimeout(now time.Time) {
+	dl, moved := c.sw.writeDL, !c.sw.writeDL.Equal(c.wdl)
+	if dl.IsZero() {
+		dl, moved = extend(c.wdl, now, c.srv.set.timeout)
+	}
+	if moved {
+		c.wdl = dl
+		c.nc.SetWriteDeadline(dl)
+	}
 }
 
 // readFailed ends the connection after readHead failed: a parse error is
@@ -470,7 +531,7 @@ func (c *conn) lingerClose() {
 	if !ok || tc.CloseWrite() != nil {
 		return
 	}
-	c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	c.setReadDeadline(time.Now().Add(lingerTimeout))
 	if len(c.buf) == 0 {
 		c.buf = make([]byte, readBufSize)
 	}

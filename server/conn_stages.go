@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -260,6 +261,16 @@ func (c *conn) serveBlocking(rule *stage.Rule, headLen int, plan bodyPlan) bool 
 	return c.endBlocking(err)
 }
 
+// idle reports whether the request body is all read and no input
+// follows it: then readHead, which runs next on a connection that stays
+// open, writes the response before it waits, and a blocking handler's
+// answer need not be flushed before. With input pending, the answer goes
+// out before the next request is served (it may take long), and before a
+// body left unread is drained.
+func (c *conn) idle() bool {
+	return c.start == c.end && c.br.err == io.EOF
+}
+
 // followable reports whether err may be an internal redirect to follow
 // (nothing was written).
 func (c *conn) followable(err error) bool {
@@ -273,8 +284,7 @@ func (c *conn) followable(err error) bool {
 // runBlocking runs one blocking handler with a fresh streamWriter and a
 // context cancelled when the client goes away or the server stops.
 func (c *conn) runBlocking(rule *stage.Rule) error {
-	c.rctx = c.rctx.next()
-	c.rctx.begin(c, c.br.err != nil && c.start == c.end)
+	c.rctx = c.rctx.next(c, c.br.err != nil && c.start == c.end)
 	defer c.rctx.end()
 	c.x.r.SetContext(c.rctx)
 	c.sw.reset(c)
@@ -293,7 +303,9 @@ func (c *conn) endBlocking(err error) bool {
 		return false
 	case err == nil && !sw.standard:
 		ok := sw.finish()
-		ok = c.flush() == nil && ok
+		if !ok || !c.idle() {
+			ok = c.flush() == nil && ok
+		}
 		x.done(pp, sw.status, sw.bytes, sw.err)
 		return ok && c.br.drain()
 	case sw.sent:
@@ -318,7 +330,7 @@ func (c *conn) startWatch(cancel func()) {
 	c.watching, w.n = true, 0
 	w.stopped.Store(false)
 	w.done = make(chan struct{})
-	c.nc.SetReadDeadline(time.Time{})
+	c.setReadDeadline(time.Time{})
 	go func() {
 		defer close(w.done)
 		n, err := c.nc.Read(w.got[:])
@@ -346,7 +358,7 @@ func (c *conn) stopWatch() {
 	}
 	c.watching = false
 	c.watch.stopped.Store(true)
-	c.nc.SetReadDeadline(aLongTimeAgo)
+	c.setReadDeadline(aLongTimeAgo)
 	<-c.watch.done
 	if c.watch.n > 0 {
 		if len(c.buf) == 0 {

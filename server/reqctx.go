@@ -29,29 +29,26 @@ type reqContext struct {
 	stopBase  func() bool // undoes the link to the base context
 }
 
-// next returns the context for the connection's next request: x itself
-// when no one asked for x's Done channel, else a new one. Once Done was asked for, goroutines outside the handler
-// may still hold x — context.AfterFunc and contexts derived from x start
-// one that reads x's Done and then Err — and reusing x would let such a
-// goroutine see a closed Done with a nil Err (the next request's), which
-// the context package treats as a broken Context and panics on.
-func (x *reqContext) next() *reqContext {
+// next returns the context for the connection's next request, begun
+// (watchable says whether the client may be watched: the body is read and
+// no pipelined input is pending): x itself when no one asked for x's Done
+// channel, else a new one. Once Done was asked for, goroutines outside
+// the handler may still hold x — context.AfterFunc and contexts derived
+// from x start one that reads x's Done and then Err — and reusing x would
+// let such a goroutine see a closed Done with a nil Err (the next
+// request's), which the context package treats as a broken Context and
+// panics on.
+func (x *reqContext) next(c *conn, watchable bool) *reqContext {
 	x.mu.Lock()
-	escaped := x.done != nil
-	x.mu.Unlock()
-	if escaped {
-		return new(reqContext)
+	if x.done != nil {
+		x.mu.Unlock()
+		x = new(reqContext)
+		x.mu.Lock()
 	}
-	return x
-}
-
-// begin prepares x for a new request; watchable says whether the client
-// may be watched (the body is read and no pipelined input is pending).
-func (x *reqContext) begin(c *conn, watchable bool) {
-	x.mu.Lock()
 	x.c, x.done, x.err, x.watchable, x.watching, x.stopBase = c, nil, nil, watchable, false, nil
 	x.active = true
 	x.mu.Unlock()
+	return x
 }
 
 // bodyEnded is called when the handler read the request body to its end;
@@ -75,9 +72,12 @@ func (x *reqContext) bodyEnded(idle bool) {
 func (x *reqContext) end() {
 	x.mu.Lock()
 	x.active = false
-	x.mu.Unlock()
-	x.stopWatch()
-	x.mu.Lock()
+	if x.watching {
+		x.mu.Unlock()
+		x.stopWatch()
+		x.mu.Lock()
+	}
+	x.watchable = false
 	if x.stopBase != nil {
 		x.stopBase()
 	}

@@ -12,22 +12,20 @@ func TestReqContextReuse(t *testing.T) {
 	c := &conn{srv: &Server{baseCtx: context.Background()}}
 	c.rctx = &c.rctxBuf
 
-	quiet := c.rctx.next()
-	quiet.begin(c, false)
+	quiet := c.rctx.next(c, false)
 	quiet.end()
-	if quiet.next() != quiet {
+	if quiet.next(c, false) != quiet {
 		t.Error("a context nobody asked Done of was not reused")
 	}
+	quiet.end()
 
-	first := quiet.next()
-	first.begin(c, false)
+	first := quiet.next(c, false)
 	stop := context.AfterFunc(first, func() {})
 	first.end()
-	second := first.next()
+	second := first.next(c, false)
 	if second == first {
 		t.Fatal("a context whose Done was asked for is reused")
 	}
-	second.begin(c, false)
 	if first.Err() != context.Canceled {
 		t.Errorf("first request's context Err = %v after the next began, want Canceled", first.Err())
 	}

@@ -270,7 +270,8 @@ func (x *exchange) adoptHead(wh *writerHead, err error) {
 	}
 }
 
-// done runs stage 40 for x.r.
+// done runs stage 40 for x.r (Pipeline.Done measures the duration, when
+// a plugin observes it).
 func (x *exchange) done(pp *pipe, status int, bytes int64, err error) {
-	pp.p.Done(&x.r, stage.Outcome{Status: status, Bytes: bytes, Duration: time.Since(x.r.Start), Err: err})
+	pp.p.Done(&x.r, stage.Outcome{Status: status, Bytes: bytes, Err: err})
 }

@@ -68,7 +68,13 @@ func (w *streamWriter) Trailer() *stage.Header { return &w.trailer }
 // [stage.Deadliner]).
 func (w *streamWriter) SetReadDeadline(t time.Time) error {
 	w.readDL = t
-	return w.c.nc.SetReadDeadline(w.c.readDeadline())
+	c := w.c
+	if t.IsZero() {
+		c.rdl = time.Time{} // readBody sets Timeout's
+		return nil
+	}
+	c.rdl = t
+	return c.nc.SetReadDeadline(t)
 }
 
 // SetWriteDeadline sets the deadline of the response writes.
@@ -76,25 +82,21 @@ func (w *streamWriter) SetWriteDeadline(t time.Time) error {
 	w.c.outMu.Lock()
 	defer w.c.outMu.Unlock()
 	w.writeDL = t
-	return w.c.nc.SetWriteDeadline(w.c.writeDeadline())
+	c := w.c
+	if t.IsZero() {
+		c.wdl = time.Time{} // the next write sets Timeout's
+		return nil
+	}
+	c.wdl = t
+	return c.nc.SetWriteDeadline(t)
 }
 
-// readDeadline is the deadline of the next body read: the handler's, else
-// Timeout from now.
-func (c *conn) readDeadline() time.Time {
-	if !c.sw.readDL.IsZero() {
-		return c.sw.readDL
+// bodyReadTimeout bounds the next body read by the handler's read
+// deadline (set by SetReadDeadline), else by Timeout from now.
+func (c *conn) bodyReadTimeout() {
+	if c.sw.readDL.IsZero() {
+		c.readTimeout(time.Now(), c.srv.set.timeout)
 	}
-	return time.Now().Add(c.srv.set.timeout)
-}
-
-// writeDeadline is the deadline of the next write: the handler's, else
-// Timeout from now.
-func (c *conn) writeDeadline() time.Time {
-	if !c.sw.writeDL.IsZero() {
-		return c.sw.writeDL
-	}
-	return time.Now().Add(c.srv.set.timeout)
 }
 
 // Write holds or sends body bytes.
@@ -166,6 +168,7 @@ func (w *streamWriter) Hijack() (net.Conn, []byte, error) {
 	buffered := append([]byte(nil), c.buf[c.start:c.end]...)
 	c.start = c.end
 	c.nc.SetDeadline(time.Time{})
+	c.rdl, c.wdl = time.Time{}, time.Time{}
 	w.hijacked = true
 	return c.nc, buffered, nil
 }
@@ -342,7 +345,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			return n, b.err
 		}
 		c := b.c
-		c.nc.SetReadDeadline(c.readDeadline())
+		c.bodyReadTimeout()
 		if err := c.fill(); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, errHeadTooLarge) {
 				err = io.ErrUnexpectedEOF

@@ -17,6 +17,10 @@ type router struct {
 	hosts  map[string]*methodNode
 	nohost methodNode
 	routes []*route
+	// slashed is set when a pattern other than "/" ends in "/" (or in a
+	// "{name...}" wildcard), the only kind that redirects a path without
+	// its trailing "/".
+	slashed bool
 
 	redirect route // answers a path that matches only with a trailing "/"
 	refuse   route // answers 405 for a path that matches only other methods
@@ -112,6 +116,9 @@ func (rr *router) add(pattern string, h routeHandler) error {
 	}
 	n.rt = rt
 	rr.routes = append(rr.routes, rt)
+	if last := rt.segs[len(rt.segs)-1]; len(rt.segs) > 1 && (last.multi || last.s == "/") {
+		rr.slashed = true
+	}
 	return nil
 }
 
@@ -240,7 +247,7 @@ func (rr *router) Route(r *stage.Request) *stage.Rule {
 	if n != nil && exact {
 		return &n.rt.rule
 	}
-	if !strings.HasSuffix(r.Path, "/") {
+	if rr.slashed && !strings.HasSuffix(r.Path, "/") {
 		if n2, exact := rr.match(host, method, r.Path+"/"); n2 != nil && exact {
 			return &rr.redirect.rule
 		}

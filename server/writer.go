@@ -166,21 +166,38 @@ func appendFields(dst []byte, hdr *stage.Header, skip string) []byte {
 
 // reservedField reports whether the server writes the field name itself.
 func reservedField(name string) bool {
-	for _, r := range [...]string{"Date", "Server", "Content-Length", "Transfer-Encoding", "Connection"} {
-		if strings.EqualFold(name, r) {
-			return true
-		}
+	var r string
+	switch len(name) {
+	case len("Date"):
+		r = "Date"
+	case len("Server"):
+		r = "Server"
+	case len("Content-Length"):
+		r = "Content-Length"
+	case len("Transfer-Encoding"):
+		r = "Transfer-Encoding"
+	case len("Connection"):
+		r = "Connection"
+	default:
+		return false
 	}
-	return false
+	return strings.EqualFold(name, r)
 }
+
+// tokenChar tells the bytes allowed in a token (RFC 9110 §5.6.2).
+var tokenChar = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", c)
+	}
+	return t
+}()
 
 func validFieldName(name string) bool {
 	if name == "" {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+		if !tokenChar[name[i]] {
 			return false
 		}
 	}

@@ -100,7 +100,7 @@ func (c *conn) handleStaged(headLen int) bool {
 	if plan.action == bodyDiscard && !c.bodyBuffered(headLen) {
 		headLen = c.detachHead(headLen)
 	}
-	x.begin(pp, &c.req, c.srv.set.vhosts.Lookup(c.req.Host), c.info)
+	x.begin(pp, &c.req, x.hostFor(c.srv.set.vhosts, c.req.Host), c.info)
 	if plan.action == bodyReject {
 		c.out = c.rs.closeError(c.out, plan.status, &c.rsp)
 		return c.finishStaged(nil)

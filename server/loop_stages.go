@@ -52,7 +52,7 @@ func (cr *carried) apply(x *exchange) {
 // it) or when the request routes to a blocking handler.
 func (w *loopWorker) serveStaged(c *engine.Conn, lc *loopConn, in []byte, headLen int) (int, engine.Action) {
 	x := &w.x
-	x.begin(w.pp, &w.req, w.rs.set.vhosts.Lookup(w.req.Host), lc.info)
+	x.begin(w.pp, &w.req, x.hostFor(w.rs.set.vhosts, w.req.Host), lc.info)
 	if x.staged() && w.pp.p.RequestBlocks(&x.r) {
 		return 0, engine.Handoff
 	}

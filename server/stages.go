@@ -92,6 +92,20 @@ type exchange struct {
 	path, query string
 	pathStatus  int    // CleanPath's status for target: non-0 skips stages 20 and 30
 	escaped     []byte // the rewritten path, escaped for the core
+	// host and hostVH cache the last Host header and its virtual host
+	// (see hostFor).
+	host   []byte
+	hostVH *vhost.VHost
+}
+
+// hostFor returns vt's virtual host for the Host header host. The last
+// answer is kept: a keep-alive client sends the same Host again.
+func (x *exchange) hostFor(vt *vhost.Table, host []byte) *vhost.VHost {
+	if x.hostVH == nil || string(host) != string(x.host) {
+		x.host = append(x.host[:0], host...)
+		x.hostVH = vt.Lookup(host)
+	}
+	return x.hostVH
 }
 
 // begin fills x.r for req on vh (stage 20 may run next).
@@ -203,6 +217,9 @@ func (x *exchange) routeIndex(pp *pipe) *stage.Rule {
 // it rewrites x.r (and req, for the core) to the new path, as a GET
 // (HEAD stays HEAD) without a body.
 func (x *exchange) followRedirect(err error, req *http1.Request, hops int) bool {
+	if err == nil {
+		return false // before ir, which escapes: an inline handler's success allocates nothing
+	}
 	var ir *stage.InternalRedirect
 	if !errors.As(err, &ir) || x.w.wrote {
 		return false

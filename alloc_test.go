@@ -72,16 +72,21 @@ func helloServer(t testing.TB) *gibbon.Server {
 		c.SetHeader("Content-Type", "text/plain")
 		c.WriteString(c.Param("id"))
 	})
+	srv.HandleNonBlocking("GET /loop", gibbon.HandlerFunc(func(c *gibbon.Ctx) {
+		c.SetHeader("Content-Type", "text/plain")
+		c.WriteString("hello, world\n")
+	}))
 	return srv
 }
 
 // TestHelloDoesNotAllocate checks that a keep-alive hello-world request
 // through the native API allocates nothing in the whole process (server and
-// client), once the connection was handed to its goroutine.
+// client), once the connection was handed to its goroutine, or on the
+// event loop for a HandleNonBlocking handler.
 func TestHelloDoesNotAllocate(t *testing.T) {
 	srv := helloServer(t)
 	url := start(t, srv)
-	for _, path := range []string{"/hello", "/users/42"} {
+	for _, path := range []string{"/hello", "/users/42", "/loop"} {
 		k := newKeepAlive(t, strings.TrimPrefix(url, "http://"), path)
 		if n := testing.AllocsPerRun(2000, func() { k.roundTrip(t) }); n != 0 {
 			t.Errorf("GET %s: %v allocations per request, want 0", path, n)
@@ -93,6 +98,16 @@ func BenchmarkHelloNative(b *testing.B) {
 	srv := helloServer(b)
 	url := start(b, srv)
 	k := newKeepAlive(b, strings.TrimPrefix(url, "http://"), "/hello")
+	b.ReportAllocs()
+	for b.Loop() {
+		k.roundTrip(b)
+	}
+}
+
+func BenchmarkHelloNonBlocking(b *testing.B) {
+	srv := helloServer(b)
+	url := start(b, srv)
+	k := newKeepAlive(b, strings.TrimPrefix(url, "http://"), "/loop")
 	b.ReportAllocs()
 	for b.Loop() {
 		k.roundTrip(b)

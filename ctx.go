@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -15,9 +16,12 @@ import (
 	"gibbon/stage"
 )
 
-// Handler serves requests through the native API. Serve runs on the
-// connection's goroutine (never on an event loop), so it may block; it
-// answers through c, which must not be kept or used once Serve returns.
+// Handler serves requests through the native API. Registered with
+// [Server.Handle], Serve runs on the connection's goroutine (never on an
+// event loop), so it may block; registered with
+// [Server.HandleNonBlocking], it may run on an event loop and must never
+// block. It answers through c, which must not be kept or used once Serve
+// returns.
 type Handler interface {
 	Serve(c *Ctx)
 }
@@ -146,8 +150,14 @@ func (c *Ctx) VisitHeaders(f func(name, value []byte)) {
 
 // Body reads the request body (io.EOF at its end). A client waiting with
 // "Expect: 100-continue" is told to send it on the first Read. A body the
-// handler leaves unread is drained after it returns.
-func (c *Ctx) Body() io.Reader { return c.r.Body }
+// handler leaves unread is drained after it returns. A request without a
+// body served by a HandleNonBlocking handler has an empty Body.
+func (c *Ctx) Body() io.Reader {
+	if c.r.Body == nil {
+		return http.NoBody
+	}
+	return c.r.Body
+}
 
 // RemoteAddr returns the client's address.
 func (c *Ctx) RemoteAddr() netip.AddrPort { return c.r.Conn.Remote }

@@ -53,6 +53,10 @@ type route struct {
 	segs         []segment
 	h            routeHandler
 	rule         stage.Rule
+	// inline is the rule of a HandleNonBlocking route for a request
+	// without a body (nil Handler otherwise): not blocking, so it runs
+	// where the request is, even on an event loop.
+	inline stage.Rule
 }
 
 // segment is one path segment of a pattern: a literal (the literal "/"
@@ -75,19 +79,53 @@ func (rt *route) init(h routeHandler) {
 	rt.rule = stage.Rule{Plugin: "gibbon", Handler: rt}
 }
 
+// ruleFor returns the rule serving r: the inline rule of a non-blocking
+// route when r has no body, else the blocking one (its body is read on
+// the connection's goroutine).
+func (rt *route) ruleFor(r *stage.Request) *stage.Rule {
+	if rt.inline.Handler != nil && !hasBody(r) {
+		return &rt.inline
+	}
+	return &rt.rule
+}
+
+// hasBody reports whether r announces a body: a Transfer-Encoding or a
+// Content-Length other than 0.
+func hasBody(r *stage.Request) bool {
+	if r.Header("Transfer-Encoding") != nil {
+		return true
+	}
+	cl := r.Header("Content-Length")
+	return cl != nil && string(cl) != "0"
+}
+
+// inlineRoute is the stage.Handler of a non-blocking route's inline rule.
+type inlineRoute struct{ rt *route }
+
+func (ir inlineRoute) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
+	return ir.rt.h.serve(w, r, ir.rt)
+}
+
+// Blocking is false: HandleNonBlocking's contract.
+func (inlineRoute) Blocking() bool { return false }
+
 func (rr *router) init() {
 	rr.hosts = make(map[string]*methodNode)
 	rr.redirect.init(redirectHandler{rr})
 	rr.refuse.init(refuseHandler{rr})
 }
 
-// add registers pattern for h.
-func (rr *router) add(pattern string, h routeHandler) error {
+// add registers pattern for h; nonBlocking gives the route an inline
+// rule (see route.ruleFor).
+func (rr *router) add(pattern string, h routeHandler, nonBlocking bool) error {
 	rt, err := parsePattern(pattern)
 	if err != nil {
 		return err
 	}
 	rt.init(h)
+	if nonBlocking {
+		rt.inline = stage.Rule{Plugin: "gibbon", Handler: inlineRoute{rt}}
+	}
 	mn := &rr.nohost
 	if rt.host != "" {
 		if mn = rr.hosts[rt.host]; mn == nil {
@@ -245,7 +283,7 @@ func (rr *router) Route(r *stage.Request) *stage.Rule {
 	host, method := hostOf(r.Host), r.MethodName
 	n, exact := rr.match(host, method, r.Path)
 	if n != nil && exact {
-		return &n.rt.rule
+		return n.rt.ruleFor(r)
 	}
 	if rr.slashed && !strings.HasSuffix(r.Path, "/") {
 		if n2, exact := rr.match(host, method, r.Path+"/"); n2 != nil && exact {
@@ -253,7 +291,7 @@ func (rr *router) Route(r *stage.Request) *stage.Rule {
 		}
 	}
 	if n != nil {
-		return &n.rt.rule
+		return n.rt.ruleFor(r)
 	}
 	if len(rr.allowed(host, r.Path)) > 0 {
 		return &rr.refuse.rule

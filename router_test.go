@@ -39,7 +39,7 @@ func TestRouterMatchesServeMux(t *testing.T) {
 	rr.init()
 	mux := http.NewServeMux()
 	for _, p := range patterns {
-		if err := rr.add(p, nil); err != nil {
+		if err := rr.add(p, nil, false); err != nil {
 			t.Fatal(err)
 		}
 		mux.HandleFunc(p, func(http.ResponseWriter, *http.Request) {})
@@ -143,10 +143,10 @@ func TestPatternErrors(t *testing.T) {
 	}
 	var rr router
 	rr.init()
-	if err := rr.add("/a/{x}", nil); err != nil {
+	if err := rr.add("/a/{x}", nil, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := rr.add("/a/{y}", nil); err == nil || !strings.Contains(err.Error(), "conflicts") {
+	if err := rr.add("/a/{y}", nil, false); err == nil || !strings.Contains(err.Error(), "conflicts") {
 		t.Errorf("duplicate: %v", err)
 	}
 }

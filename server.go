@@ -94,7 +94,34 @@ func (s *Server) Handle(pattern string, h Handler) {
 	if h == nil {
 		panic("gibbon: nil handler for " + pattern)
 	}
-	s.handle(pattern, &nativeHandler{h: h})
+	s.handle(pattern, &nativeHandler{h: h}, false)
+}
+
+// HandleNonBlocking registers h for pattern, as Handle does, for a
+// handler that never blocks: on the epoll driver it runs on the event
+// loop that read the request, as gibbon's static files and Monkey's
+// plugins do, and the connection is not handed to a goroutine of its
+// own. It suits a handler that computes its answer from the request and
+// memory alone.
+//
+// The contract: h must not block, that is, do no disk or network I/O,
+// wait for no channel, lock or other goroutine, and not sleep; while it
+// runs, the worker serves none of its other connections, so a handler
+// that blocks stalls every one of them (a panic is still answered 500).
+// The answer is held in memory and sent with a Content-Length once h
+// returns: Ctx.Flush and Ctx.Hijack return errors.ErrUnsupported and
+// Ctx.Trailer nil. Ctx.Context is never cancelled and Ctx.Body is empty:
+// a request that announces a body (a Transfer-Encoding, or a
+// Content-Length other than 0) is served as Handle serves it, on the
+// connection's goroutine, with Body. On a connection a goroutine serves
+// already (the goroutine driver, TLS and h2c listeners, a connection
+// handed off for an earlier request) h runs on that goroutine, the same
+// way.
+func (s *Server) HandleNonBlocking(pattern string, h Handler) {
+	if h == nil {
+		panic("gibbon: nil handler for " + pattern)
+	}
+	s.handle(pattern, &nativeHandler{h: h}, true)
 }
 
 // HandleFunc registers f for pattern, as Handle does.
@@ -109,16 +136,16 @@ func (s *Server) HandleHTTP(pattern string, h http.Handler) {
 	if h == nil {
 		panic("gibbon: nil handler for " + pattern)
 	}
-	s.handle(pattern, &httpHandler{h: h})
+	s.handle(pattern, &httpHandler{h: h}, false)
 }
 
-func (s *Server) handle(pattern string, h routeHandler) {
+func (s *Server) handle(pattern string, h routeHandler, nonBlocking bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.srv != nil || s.stopped {
 		panic("gibbon: Handle after Check, Listen or Start")
 	}
-	if err := s.router.add(pattern, h); err != nil {
+	if err := s.router.add(pattern, h, nonBlocking); err != nil {
 		panic(err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	mode := flag.String("mode", "native", "native (gibbon.Ctx) or nethttp (the net/http adapter)")
+	mode := flag.String("mode", "native", "native (gibbon.Ctx), nonblocking (gibbon.Ctx on the event loop) or nethttp (the net/http adapter)")
 	workers := flag.Int("workers", 1, "epoll workers")
 	flag.Parse()
 
@@ -26,12 +26,15 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	hello := func(c *gibbon.Ctx) {
+		c.SetHeader("Content-Type", "text/plain")
+		c.WriteString("Hello, World!")
+	}
 	switch *mode {
 	case "native":
-		srv.HandleFunc("/", func(c *gibbon.Ctx) {
-			c.SetHeader("Content-Type", "text/plain")
-			c.WriteString("Hello, World!")
-		})
+		srv.HandleFunc("/", hello)
+	case "nonblocking":
+		srv.HandleNonBlocking("/", gibbon.HandlerFunc(hello))
 	case "nethttp":
 		srv.HandleHTTP("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain")

@@ -1,0 +1,131 @@
+package gibbon_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+
+	"gibbon"
+)
+
+// onLoop reports whether the calling goroutine is an epoll worker's loop.
+func onLoop() bool {
+	buf := make([]byte, 64<<10)
+	return strings.Contains(string(buf[:runtime.Stack(buf, false)]), "gibbon/engine.(*worker).run")
+}
+
+// probe answers what a non-blocking handler saw: where it ran, its body,
+// its context, and whether Flush was unsupported.
+func probe(c *gibbon.Ctx) {
+	body, err := io.ReadAll(c.Body())
+	ferr := c.Flush()
+	c.SetHeader("Content-Type", "text/plain")
+	fmt.Fprintf(c, "loop=%v body=%q err=%v ctx=%v noflush=%v",
+		onLoop(), body, err, c.Context().Err(), errors.Is(ferr, errors.ErrUnsupported))
+}
+
+func TestHandleNonBlocking(t *testing.T) {
+	t.Parallel()
+	for _, d := range []gibbon.Driver{gibbon.DriverEpoll, gibbon.DriverGoroutine} {
+		t.Run(d.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, gibbon.Config{Driver: d})
+			srv.HandleNonBlocking("/probe", gibbon.HandlerFunc(probe))
+			srv.HandleNonBlocking("/hijack", gibbon.HandlerFunc(func(c *gibbon.Ctx) {
+				_, _, err := c.Hijack()
+				fmt.Fprintf(c, "nohijack=%v trailer=%v", errors.Is(err, errors.ErrUnsupported), c.Trailer() == nil)
+			}))
+			srv.HandleNonBlocking("/panic", gibbon.HandlerFunc(func(*gibbon.Ctx) { panic("boom") }))
+			srv.HandleFunc("/blocking", func(c *gibbon.Ctx) { fmt.Fprintf(c, "loop=%v", onLoop()) })
+			url := start(t, srv)
+			loop := d == gibbon.DriverEpoll
+			want := fmt.Sprintf(`loop=%v body="" err=<nil> ctx=<nil> noflush=true`, loop)
+
+			resp, body := get(t, http.DefaultClient, "GET", url+"/probe")
+			if resp.StatusCode != 200 || body != want || resp.ContentLength != int64(len(want)) {
+				t.Errorf("GET /probe: %d %q (length %d), want 200 %q", resp.StatusCode, body, resp.ContentLength, want)
+			}
+			resp, body = get(t, http.DefaultClient, "HEAD", url+"/probe")
+			if resp.StatusCode != 200 || body != "" || resp.ContentLength != int64(len(want)) {
+				t.Errorf("HEAD /probe: %d %q (length %d)", resp.StatusCode, body, resp.ContentLength)
+			}
+			if _, body := get(t, http.DefaultClient, "GET", url+"/hijack"); body != "nohijack=true trailer=true" {
+				t.Errorf("GET /hijack: %q", body)
+			}
+			resp, _ = get(t, http.DefaultClient, "GET", url+"/panic")
+			if resp.StatusCode != 500 {
+				t.Errorf("GET /panic: %d, want 500", resp.StatusCode)
+			}
+
+			// A body sends the request to the connection's goroutine.
+			resp, err := http.Post(url+"/probe", "text/plain", strings.NewReader("payload"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if want := `loop=false body="payload" err=<nil> ctx=<nil> noflush=false`; string(b) != want {
+				t.Errorf("POST /probe: %q, want %q", b, want)
+			}
+
+			// After a blocking handler the connection is a goroutine's: a
+			// non-blocking handler runs there, in memory.
+			nc, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			br := bufio.NewReader(nc)
+			for _, path := range []string{"/blocking", "/probe", "/probe"} {
+				fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				if path == "/probe" && string(b) != `loop=false body="" err=<nil> ctx=<nil> noflush=true` {
+					t.Errorf("%s after a blocking handler: %q", path, b)
+				}
+			}
+		})
+	}
+}
+
+// TestHandleNonBlockingPipelined: pipelined requests to a non-blocking
+// handler are answered in order, on the loop, through its own response
+// writer.
+func TestHandleNonBlockingPipelined(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleNonBlocking("GET /n/{i}", gibbon.HandlerFunc(func(c *gibbon.Ctx) { c.String(200, c.Param("i")) }))
+	url := start(t, srv)
+	nc, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var reqs strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&reqs, "GET /n/%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+	}
+	if _, err := io.WriteString(nc, reqs.String()); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	for i := range 20 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != fmt.Sprint(i) {
+			t.Fatalf("response %d: %q", i, b)
+		}
+	}
+}

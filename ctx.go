@@ -167,7 +167,9 @@ func (c *Ctx) TLS() bool { return c.r.Conn.TLS }
 
 // Context returns the request's context: cancelled when the client goes
 // away (noticed while the handler waits, once the request body is read),
-// when the server shuts down, and when the handler returns.
+// when the server shuts down, and when the handler returns. A
+// HandleNonBlocking handler answering in memory gets one that is never
+// cancelled.
 func (c *Ctx) Context() context.Context { return c.r.Context() }
 
 // Request returns the stage-level request, for code shared with plugins.

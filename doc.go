@@ -40,6 +40,15 @@
 // matches go on to the configuration's [HANDLERS] rules and then to the
 // core (static files), on the loop unless a rule's handler blocks.
 //
+// A native handler that never blocks (it answers from the request and
+// memory alone) may be registered with [Server.HandleNonBlocking]
+// instead: it then runs on the event loop that read the request, as the
+// static files do, and the connection stays there; its answer is held in
+// memory and sent with a Content-Length. The contract is strict: while
+// such a handler runs, its worker serves no other connection, so one that
+// blocks stalls them all. A request with a body still goes to the
+// goroutine driver.
+//
 // # net/http compatibility
 //
 // [Server.HandleHTTP] runs an http.Handler unchanged. Supported: the

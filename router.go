@@ -92,11 +92,19 @@ func (rt *route) ruleFor(r *stage.Request) *stage.Rule {
 // hasBody reports whether r announces a body: a Transfer-Encoding or a
 // Content-Length other than 0.
 func hasBody(r *stage.Request) bool {
-	if r.Header("Transfer-Encoding") != nil {
-		return true
+	for _, h := range r.Headers {
+		switch len(h.Name) {
+		case len("Content-Length"):
+			if bytes.EqualFold(h.Name, []byte("Content-Length")) && string(h.Value) != "0" {
+				return true
+			}
+		case len("Transfer-Encoding"):
+			if bytes.EqualFold(h.Name, []byte("Transfer-Encoding")) {
+				return true
+			}
+		}
 	}
-	cl := r.Header("Content-Length")
-	return cl != nil && string(cl) != "0"
+	return false
 }
 
 // inlineRoute is the stage.Handler of a non-blocking route's inline rule.

@@ -106,8 +106,8 @@
 //     Lister before a 403. Internal redirects are followed (at most
 //     stage.MaxInternalRedirects). A handler error before anything was
 //     sent is answered with the error page for its status.
-//   - 40: after every request once its answer is queued (loop) or written
-//     (goroutine): Status, Bytes (body bytes), Duration, Err. Also for a
+//   - 40: after every request once its answer is queued (it is written
+//     before the connection waits for more input): Status, Bytes (body bytes), Duration, Err. Also for a
 //     413/417 refusal and for a head the parser refused: the request is
 //     then unknown and Done sees only Conn, VHost (the default host) and
 //     Start, with the 4xx status.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -41,8 +42,86 @@ type upConn struct {
 	resp   http1.Response
 	dec    http1.ChunkedDecoder
 
+	// The exchange in progress (see watch); owned by the handler
+	// goroutine.
+	ctx     context.Context // the request's
+	stop    func() bool     // ends the watch on ctx; nil while not watched
+	watched bool            // ctx is watched (or has nothing to watch)
+	dlSet   bool            // read sets a read deadline: clear it before reuse
+
 	dmu      sync.Mutex // orders deadline changes against cancel
 	canceled bool       // the request context ended: deadlines stay in the past
+}
+
+// watchAfter is how long a read from a server may wait before the
+// request's context is watched. Watching costs a few microseconds (the
+// server starts a background read of the client connection for the
+// context's Done), which most answers do not take long enough to need: a
+// client that goes away is noticed after at most watchAfter.
+const watchAfter = 10 * time.Millisecond
+
+// begin starts an exchange of the request whose context is ctx on c.
+func (c *upConn) begin(ctx context.Context) {
+	c.ctx, c.stop, c.watched = ctx, nil, false
+}
+
+// watch makes the end of the request context wake every Read and Write on
+// c (see cancel) from now on.
+func (c *upConn) watch() {
+	if c.watched {
+		return
+	}
+	c.watched = true
+	if c.ctx.Done() != nil {
+		c.stop = context.AfterFunc(c.ctx, c.cancel)
+	}
+}
+
+// end ends the exchange: it stops the watch and clears a read deadline
+// left by read. It reports whether c may be reused (the context did not
+// end meanwhile).
+func (c *upConn) end() bool {
+	stop := c.stop
+	c.ctx, c.stop = nil, nil
+	if stop != nil && !stop() {
+		return false // cancel ran: the deadlines are in the past
+	}
+	c.clearReadDeadline()
+	return true
+}
+
+// clearReadDeadline clears a read deadline left by read.
+func (c *upConn) clearReadDeadline() {
+	if c.dlSet {
+		c.dlSet = false
+		c.setReadDeadline(time.Time{})
+	}
+}
+
+// read reads from c within the deadline hard (zero: none). Until the
+// request context is watched, a read that would wait longer than
+// watchAfter wakes up then, starts the watch and goes on. Reads before
+// the response head of a request with a body do not come here: the copier
+// sets the deadlines then.
+func (c *upConn) read(p []byte, hard time.Time) (int, error) {
+	dl := hard
+	if !c.watched {
+		if soft := time.Now().Add(watchAfter); hard.IsZero() || soft.Before(hard) {
+			dl = soft
+		}
+	}
+	for {
+		if c.dlSet || !dl.IsZero() {
+			c.setReadDeadline(dl)
+			c.dlSet = !dl.IsZero()
+		}
+		n, err := c.Conn.Read(p)
+		if n > 0 || c.watched || dl.Equal(hard) || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		c.watch()
+		dl = hard
+	}
 }
 
 // setReadDeadline sets the read deadline unless the exchange was
@@ -224,8 +303,9 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 	ctx := r.Context()
 	reusable := true
 	var cp *copier
+	c.begin(ctx)
 	defer func() {
-		if !reusable || cp != nil && !cp.finishedOK() {
+		if !c.end() || !reusable || cp != nil && !cp.finishedOK() {
 			c.Close()
 			if cp != nil {
 				<-cp.done
@@ -234,26 +314,20 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 		}
 		s.h1.put(c)
 	}()
-	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, c.cancel)
-		defer func() {
-			if !stop() {
-				reusable = false
-			}
-		}()
-	}
 	if _, err := c.Write(head); err != nil {
 		reusable = false
 		return false, &errRetry{err}
 	}
 	n := body.length()
 	rt := pl.responseTimeout
+	var hard time.Time // the response head's deadline, without a copier
 	if n != 0 {
+		c.watch() // the copier may wait on the client or the server
 		body.start(s)
 		cp = &copier{done: make(chan struct{})}
 		go cp.run(c, body, n, rt)
 	} else if rt > 0 {
-		c.setReadDeadline(time.Now().Add(rt))
+		hard = time.Now().Add(rt)
 	}
 
 	resp := &c.resp
@@ -281,7 +355,13 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 		if c.r == c.w {
 			c.r, c.w = 0, 0
 		}
-		m, rerr := c.Read(c.buf[c.w:])
+		var m int
+		var rerr error
+		if cp != nil {
+			m, rerr = c.Conn.Read(c.buf[c.w:])
+		} else {
+			m, rerr = c.read(c.buf[c.w:], hard)
+		}
 		c.w += m
 		if rerr != nil && m == 0 {
 			reusable = false
@@ -290,13 +370,12 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 	}
 	if cp != nil {
 		cp.sawHead(c)
-	} else if rt > 0 {
-		c.setReadDeadline(time.Time{})
 	}
 	c.r += hn
 
 	if resp.Status == http.StatusSwitchingProtocols {
 		reusable = false
+		c.clearReadDeadline() // the tunnel watches the context itself
 		hr := &http.Response{StatusCode: resp.Status, Header: make(http.Header, len(resp.Headers))}
 		for _, f := range resp.Headers {
 			hr.Header.Add(string(f.Name), string(f.Value))
@@ -366,7 +445,7 @@ func (h *handler) relayBody(w stage.ResponseWriter, s *server, c *upConn, resp *
 	}
 	fill := func(max int) error {
 		c.r, c.w = 0, 0
-		m, err := c.Read(c.buf[:max])
+		m, err := c.read(c.buf[:max], time.Time{})
 		c.w = m
 		if m > 0 {
 			return nil

@@ -6,12 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
 	"gibbon/http1"
-	"gibbon/internal/connx"
 	"gibbon/stage"
 )
 
@@ -30,116 +28,6 @@ type connPool struct {
 	idle   []*upConn // most recently used last
 	reaper *time.Timer
 	closed bool // after Cleanup: connections given back are closed
-}
-
-// upConn is one connection to a server with its read buffer: buf[r:w]
-// are bytes read and not yet consumed.
-type upConn struct {
-	net.Conn
-	buf    []byte
-	r, w   int
-	idleAt time.Time
-	resp   http1.Response
-	dec    http1.ChunkedDecoder
-
-	// The exchange in progress (see watch); owned by the handler
-	// goroutine.
-	ctx     context.Context // the request's
-	stop    func() bool     // ends the watch on ctx; nil while not watched
-	watched bool            // ctx is watched (or has nothing to watch)
-	dlSet   bool            // read sets a read deadline: clear it before reuse
-
-	dmu      sync.Mutex // orders deadline changes against cancel
-	canceled bool       // the request context ended: deadlines stay in the past
-}
-
-// watchAfter is how long a read from a server may wait before the
-// request's context is watched. Watching costs a few microseconds (the
-// server starts a background read of the client connection for the
-// context's Done), which most answers do not take long enough to need: a
-// client that goes away is noticed after at most watchAfter.
-const watchAfter = 10 * time.Millisecond
-
-// begin starts an exchange of the request whose context is ctx on c.
-func (c *upConn) begin(ctx context.Context) {
-	c.ctx, c.stop, c.watched = ctx, nil, false
-}
-
-// watch makes the end of the request context wake every Read and Write on
-// c (see cancel) from now on.
-func (c *upConn) watch() {
-	if c.watched {
-		return
-	}
-	c.watched = true
-	if c.ctx.Done() != nil {
-		c.stop = context.AfterFunc(c.ctx, c.cancel)
-	}
-}
-
-// end ends the exchange: it stops the watch and clears a read deadline
-// left by read. It reports whether c may be reused (the context did not
-// end meanwhile).
-func (c *upConn) end() bool {
-	stop := c.stop
-	c.ctx, c.stop = nil, nil
-	if stop != nil && !stop() {
-		return false // cancel ran: the deadlines are in the past
-	}
-	c.clearReadDeadline()
-	return true
-}
-
-// clearReadDeadline clears a read deadline left by read.
-func (c *upConn) clearReadDeadline() {
-	if c.dlSet {
-		c.dlSet = false
-		c.setReadDeadline(time.Time{})
-	}
-}
-
-// read reads from c within the deadline hard (zero: none). Until the
-// request context is watched, a read that would wait longer than
-// watchAfter wakes up then, starts the watch and goes on. Reads before
-// the response head of a request with a body do not come here: the copier
-// sets the deadlines then.
-func (c *upConn) read(p []byte, hard time.Time) (int, error) {
-	dl := hard
-	if !c.watched {
-		if soft := time.Now().Add(watchAfter); hard.IsZero() || soft.Before(hard) {
-			dl = soft
-		}
-	}
-	for {
-		if c.dlSet || !dl.IsZero() {
-			c.setReadDeadline(dl)
-			c.dlSet = !dl.IsZero()
-		}
-		n, err := c.Conn.Read(p)
-		if n > 0 || c.watched || dl.Equal(hard) || !errors.Is(err, os.ErrDeadlineExceeded) {
-			return n, err
-		}
-		c.watch()
-		dl = hard
-	}
-}
-
-// setReadDeadline sets the read deadline unless the exchange was
-// canceled.
-func (c *upConn) setReadDeadline(t time.Time) {
-	c.dmu.Lock()
-	if !c.canceled {
-		c.SetReadDeadline(t)
-	}
-	c.dmu.Unlock()
-}
-
-// cancel wakes every Read and Write on c for good.
-func (c *upConn) cancel() {
-	c.dmu.Lock()
-	c.canceled = true
-	c.SetDeadline(aLongTimeAgo)
-	c.dmu.Unlock()
 }
 
 // upBufSize is the read buffer of a connection: the largest response head
@@ -172,7 +60,7 @@ func (cp *connPool) get(ctx context.Context, fresh, check bool) (c *upConn, reus
 		if c == nil {
 			break
 		}
-		if cp.idleTimeout > 0 && time.Since(c.idleAt) >= cp.idleTimeout || check && !connx.Alive(c.Conn) {
+		if cp.idleTimeout > 0 && time.Since(c.idleAt) >= cp.idleTimeout || check && !c.alive() {
 			c.Close() // past its time (the reaper had not come yet), or closed by the server
 			continue
 		}
@@ -182,7 +70,7 @@ func (cp *connPool) get(ctx context.Context, fresh, check bool) (c *upConn, reus
 	if err != nil {
 		return nil, false, &dialError{err}
 	}
-	return &upConn{Conn: nc, buf: make([]byte, upBufSize)}, false, nil
+	return newUpConn(nc), false, nil
 }
 
 // put gives c back after a clean exchange, or closes it when the pool is
@@ -314,15 +202,21 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 		}
 		s.h1.put(c)
 	}()
-	if _, err := c.Write(head); err != nil {
+	n := body.length()
+	if n != 0 {
+		_, err = c.Write(head)
+	} else {
+		err = c.sendWithRead(head)
+	}
+	if err != nil {
 		reusable = false
 		return false, &errRetry{err}
 	}
-	n := body.length()
 	rt := pl.responseTimeout
 	var hard time.Time // the response head's deadline, without a copier
 	if n != 0 {
 		c.watch() // the copier may wait on the client or the server
+		c.clearReadDeadline()
 		body.start(s)
 		cp = &copier{done: make(chan struct{})}
 		go cp.run(c, body, n, rt)

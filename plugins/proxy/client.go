@@ -46,8 +46,9 @@ func newConnPool(pl *pool, s *server) *connPool {
 // get returns an idle connection (reused true) or, when there is none or
 // fresh is set, a new one. With check set, idle connections the server
 // already closed are skipped (a request with a body cannot be sent again
-// once the body was read). A failure to connect is a *dialError.
-func (cp *connPool) get(ctx context.Context, fresh, check bool) (c *upConn, reused bool, err error) {
+// once the body was read). now is the current time, against which idle
+// connections expire. A failure to connect is a *dialError.
+func (cp *connPool) get(ctx context.Context, fresh, check bool, now time.Time) (c *upConn, reused bool, err error) {
 	for !fresh {
 		c = nil
 		cp.mu.Lock()
@@ -60,7 +61,7 @@ func (cp *connPool) get(ctx context.Context, fresh, check bool) (c *upConn, reus
 		if c == nil {
 			break
 		}
-		if cp.idleTimeout > 0 && time.Since(c.idleAt) >= cp.idleTimeout || check && !c.alive() {
+		if cp.idleTimeout > 0 && now.Sub(c.idleAt) >= cp.idleTimeout || check && !c.alive() {
 			c.Close() // past its time (the reaper had not come yet), or closed by the server
 			continue
 		}
@@ -147,24 +148,20 @@ func (e *errRetry) Unwrap() error { return e.err }
 
 // exchange sends r to the proto=http server s and relays the answer. It
 // reports whether the response head came (after which err is the relay's
-// and the try is over); before that, err is the failure of the try.
-func (h *handler) exchange(w stage.ResponseWriter, r *stage.Request, s *server, body *reqBody, upgrade string) (bool, error) {
+// and the try is over); before that, err is the failure of the try. now
+// is when the try began.
+func (h *handler) exchange(w stage.ResponseWriter, r *stage.Request, s *server, body *reqBody, upgrade string, now time.Time) (bool, error) {
 	ctx := r.Context()
 	hb := headBufs.Get().(*[]byte)
 	defer headBufs.Put(hb)
-	host := string(r.Host)
-	if host == "" {
-		host = s.addr
-	}
-	*hb = appendRequestHead((*hb)[:0], r, host, upgrade, body.length(), h.pool.maxIdle == 0)
+	*hb = appendRequestHead((*hb)[:0], r, s.addr, upgrade, body.length(), h.pool.maxIdle == 0)
 	for fresh := false; ; fresh = true {
-		c, reused, err := s.h1.get(ctx, fresh, body.length() != 0)
+		c, reused, err := s.h1.get(ctx, fresh, body.length() != 0, now)
 		if err != nil {
 			return false, err
 		}
-		got, err := h.send(c, w, r, s, body, *hb)
-		var re *errRetry
-		if err != nil && errors.As(err, &re) {
+		got, err := h.send(c, w, r, s, body, *hb, now)
+		if re, ok := err.(*errRetry); ok { // send returns it unwrapped
 			if reused && !fresh && body.length() == 0 && ctx.Err() == nil {
 				continue
 			}
@@ -184,14 +181,14 @@ type copier struct {
 	headSeen bool
 }
 
-// send runs one exchange on c. It owns c: c goes back to the pool or is
-// closed.
-func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *server, body *reqBody, head []byte) (got bool, err error) {
+// send runs one exchange, begun at now, on c. It owns c: c goes back to
+// the pool or is closed.
+func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *server, body *reqBody, head []byte, now time.Time) (got bool, err error) {
 	pl := h.pool
 	ctx := r.Context()
 	reusable := true
 	var cp *copier
-	c.begin(ctx)
+	c.begin(ctx, now)
 	defer func() {
 		if !c.end() || !reusable || cp != nil && !cp.finishedOK() {
 			c.Close()
@@ -221,7 +218,7 @@ func (h *handler) send(c *upConn, w stage.ResponseWriter, r *stage.Request, s *s
 		cp = &copier{done: make(chan struct{})}
 		go cp.run(c, body, n, rt)
 	} else if rt > 0 {
-		hard = time.Now().Add(rt)
+		hard = now.Add(rt)
 	}
 
 	resp := &c.resp

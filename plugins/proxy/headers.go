@@ -190,12 +190,43 @@ func sortedKeys(h http.Header) []string {
 // isHopByHop reports whether name is one of hopByHop (ASCII
 // case-insensitive).
 func isHopByHop(name []byte) bool {
-	for _, n := range hopByHop {
-		if equalFold(name, n) {
-			return true
-		}
+	switch len(name) {
+	case 2:
+		return equalFold(name, "TE")
+	case 7:
+		return equalFold(name, "Trailer") || equalFold(name, "Upgrade")
+	case 10:
+		return equalFold(name, "Connection") || equalFold(name, "Keep-Alive")
+	case 16:
+		return equalFold(name, "Proxy-Connection")
+	case 17:
+		return equalFold(name, "Transfer-Encoding")
+	case 18:
+		return equalFold(name, "Proxy-Authenticate")
+	case 19:
+		return equalFold(name, "Proxy-Authorization")
 	}
 	return false
+}
+
+// hopFields tells which fields of one head are not forwarded as they
+// are: the hop-by-hop ones and those its Connection fields name.
+type hopFields struct {
+	conn []http1.Header // the head's fields from its first Connection field on
+}
+
+func newHopFields(fields []http1.Header) hopFields {
+	for i := range fields {
+		if equalFold(fields[i].Name, "Connection") {
+			return hopFields{fields[i:]}
+		}
+	}
+	return hopFields{}
+}
+
+// dropped reports whether the field name is not forwarded as it is.
+func (h hopFields) dropped(name []byte) bool {
+	return isHopByHop(name) || listedIn(h.conn, name)
 }
 
 // listedIn reports whether a Connection field among fields names name.
@@ -211,7 +242,7 @@ func listedIn(fields []http1.Header, name []byte) bool {
 			} else {
 				t, rest = rest, nil
 			}
-			if t = bytes.TrimSpace(t); len(t) > 0 && bytes.EqualFold(t, name) {
+			if t = bytes.TrimSpace(t); len(t) == len(name) && bytes.EqualFold(t, name) { // ASCII: equal lengths
 				return true
 			}
 		}
@@ -219,18 +250,12 @@ func listedIn(fields []http1.Header, name []byte) bool {
 	return false
 }
 
-// dropped reports whether the field name of fields is not forwarded as
-// it is: hop-by-hop, named by Connection.
-func dropped(fields []http1.Header, name []byte) bool {
-	return isHopByHop(name) || listedIn(fields, name)
-}
-
 // appendJoined appends the values of the forwarded fields named name,
 // joined by ", ", each followed by ", " — the prefix of a list the proxy
 // extends.
-func appendJoined(dst []byte, fields []http1.Header, name string) []byte {
+func appendJoined(dst []byte, fields []http1.Header, hop hopFields, name string) []byte {
 	for _, f := range fields {
-		if equalFold(f.Name, name) && !dropped(fields, f.Name) {
+		if equalFold(f.Name, name) && !hop.dropped(f.Name) {
 			dst = append(dst, f.Value...)
 			dst = append(dst, ", "...)
 		}
@@ -240,12 +265,13 @@ func appendJoined(dst []byte, fields []http1.Header, name string) []byte {
 
 // appendRequestHead renders the request head for a proto=http server:
 // the request line (the target as sent, or the rewritten path and query),
-// Host, the client's fields without hop-by-hop ones, Expect, Host and
-// framing fields, then the same additions as outboundHeader (Upgrade,
-// X-Forwarded-*, Forwarded, Via) and the body framing of length (0: none,
-// -1: chunked). closeConn asks the server to close the connection after
-// the answer (no keep-alive).
-func appendRequestHead(dst []byte, r *stage.Request, host, upgrade string, length int64, closeConn bool) []byte {
+// Host (the client's, else addr, the server's address), the client's
+// fields without hop-by-hop ones, Expect, Host and framing fields, then
+// the same additions as outboundHeader (Upgrade, X-Forwarded-*,
+// Forwarded, Via) and the body framing of length (0: none, -1: chunked).
+// closeConn asks the server to close the connection after the answer (no
+// keep-alive).
+func appendRequestHead(dst []byte, r *stage.Request, addr, upgrade string, length int64, closeConn bool) []byte {
 	dst = append(dst, r.MethodName...)
 	dst = append(dst, ' ')
 	if !r.Rewritten() && len(r.Target) > 0 && r.Target[0] == '/' {
@@ -258,12 +284,17 @@ func appendRequestHead(dst []byte, r *stage.Request, host, upgrade string, lengt
 		}
 	}
 	dst = append(dst, " HTTP/1.1\r\n"...)
-	dst = http1.AppendHeaderString(dst, "Host", host)
+	if len(r.Host) > 0 {
+		dst = http1.AppendHeader(dst, "Host", r.Host)
+	} else {
+		dst = http1.AppendHeaderString(dst, "Host", addr)
+	}
+	hop := newHopFields(r.Headers)
 	for _, f := range r.Headers {
 		if len(f.Value) == 0 && equalFold(f.Name, "User-Agent") {
 			continue // net/http did not send an empty one either
 		}
-		if dropped(r.Headers, f.Name) || skipOutbound(f.Name) {
+		if hop.dropped(f.Name) || skipOutbound(f.Name) {
 			continue
 		}
 		dst = append(dst, f.Name...)
@@ -285,7 +316,7 @@ func appendRequestHead(dst []byte, r *stage.Request, host, upgrade string, lengt
 	if r.Conn.TLS {
 		proto = "https"
 	}
-	dst = appendListField(dst, r.Headers, "X-Forwarded-For", func(b []byte) []byte {
+	dst = appendListField(dst, r.Headers, hop, "X-Forwarded-For", func(b []byte) []byte {
 		if ip.IsValid() {
 			return ip.AppendTo(b)
 		}
@@ -297,10 +328,10 @@ func appendRequestHead(dst []byte, r *stage.Request, host, upgrade string, lengt
 	if len(r.Host) > 0 {
 		dst = http1.AppendHeader(dst, "X-Forwarded-Host", r.Host)
 	}
-	dst = appendListField(dst, r.Headers, "Forwarded", func(b []byte) []byte {
+	dst = appendListField(dst, r.Headers, hop, "Forwarded", func(b []byte) []byte {
 		return appendForwardedElement(b, ip, r.Host, proto)
 	})
-	dst = appendListField(dst, r.Headers, "Via", func(b []byte) []byte { return append(b, via...) })
+	dst = appendListField(dst, r.Headers, hop, "Via", func(b []byte) []byte { return append(b, via...) })
 	switch {
 	case length > 0:
 		dst = http1.AppendHeaderInt(dst, "Content-Length", length)
@@ -315,12 +346,12 @@ func appendRequestHead(dst []byte, r *stage.Request, host, upgrade string, lengt
 // appendListField appends "name: <prior values>, <elem>": the values of
 // the client's fields of that name joined, extended by what elem appends.
 // With no prior values and an empty elem nothing is written.
-func appendListField(dst []byte, fields []http1.Header, name string, elem func([]byte) []byte) []byte {
+func appendListField(dst []byte, fields []http1.Header, hop hopFields, name string, elem func([]byte) []byte) []byte {
 	start := len(dst)
 	dst = append(dst, name...)
 	dst = append(dst, ':', ' ')
 	vs := len(dst)
-	dst = appendJoined(dst, fields, name)
+	dst = appendJoined(dst, fields, hop, name)
 	if e := elem(dst); len(e) > len(dst) {
 		dst = e
 	} else if len(dst) > vs {
@@ -376,18 +407,16 @@ func headerTo(dst *stage.Header, head []byte, resp *http1.Response) {
 		o := cap(head) - cap(b)
 		return hs[o : o+len(b)]
 	}
-	for _, f := range resp.Headers {
-		if dropped(resp.Headers, f.Name) || equalFold(f.Name, "Via") ||
-			resp.Chunked && equalFold(f.Name, "Content-Length") {
-			continue
-		}
-		dst.Add(at(f.Name), at(f.Value))
-	}
+	hop := newHopFields(resp.Headers)
 	var prior []byte
 	for _, f := range resp.Headers {
-		if equalFold(f.Name, "Via") && !dropped(resp.Headers, f.Name) {
+		switch {
+		case hop.dropped(f.Name) || resp.Chunked && equalFold(f.Name, "Content-Length"):
+		case equalFold(f.Name, "Via"):
 			prior = append(prior, f.Value...)
 			prior = append(prior, ", "...)
+		default:
+			dst.Add(at(f.Name), at(f.Value))
 		}
 	}
 	if prior == nil {

@@ -118,7 +118,7 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 		}
 		s.requests.Add(1)
 		if s.h1 != nil {
-			got, err := h.exchange(w, r, s, body, upgrade)
+			got, err := h.exchange(w, r, s, body, upgrade, now)
 			if got {
 				s.active.Add(-1)
 				return err
@@ -290,7 +290,8 @@ func outboundURL(r *stage.Request, addr string) *url.URL {
 // reqBody is the request body as the upstream transport reads it. It
 // counts bytes and is detached when the handler returns: the transport may still be
 // reading it then (the server answered before the whole body was sent),
-// and r.Body must not be used after the handler returns.
+// and r.Body must not be used after the handler returns. A nil *reqBody
+// is a request without a body.
 type reqBody struct {
 	mu   sync.Mutex // held during a Read of r
 	r    io.Reader  // nil once detached
@@ -299,29 +300,39 @@ type reqBody struct {
 	read atomic.Int64
 }
 
+// newBody returns the body of r, nil when it has none.
 func newBody(r *stage.Request) *reqBody {
-	b := &reqBody{r: r.Body}
 	if r.Body == nil {
-		return b
+		return nil
 	}
+	var n int64
 	if te := r.Header("Transfer-Encoding"); len(te) > 0 {
-		b.n = -1
+		n = -1
 	} else if cl := r.Header("Content-Length"); len(cl) > 0 {
-		b.n, _ = strconv.ParseInt(string(cl), 10, 64)
+		n, _ = strconv.ParseInt(string(cl), 10, 64)
 	}
-	return b
+	if n == 0 {
+		return nil
+	}
+	return &reqBody{r: r.Body, n: n}
 }
 
 // length returns the body length for the upstream request: 0 for none,
 // -1 when unknown (sent chunked).
 func (b *reqBody) length() int64 {
-	if b.r == nil {
+	if b == nil || b.r == nil {
 		return 0
 	}
 	return b.n
 }
 
-func (b *reqBody) sent() int64 { return b.read.Load() }
+// sent returns the number of body bytes read so far.
+func (b *reqBody) sent() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.read.Load()
+}
 
 // start prepares a try on s.
 func (b *reqBody) start(s *server) {
@@ -348,6 +359,9 @@ func (b *reqBody) Close() error { return nil }
 
 // detach waits for a Read in progress and makes later ones fail.
 func (b *reqBody) detach() {
+	if b == nil {
+		return
+	}
 	b.mu.Lock()
 	b.r = nil
 	b.mu.Unlock()

@@ -31,7 +31,8 @@ type upConn struct {
 	ctx     context.Context // the request's
 	stop    func() bool     // ends the watch on ctx; nil while not watched
 	watched bool            // ctx is watched (or has nothing to watch)
-	dlSet   bool            // a read deadline may be set (read sets one, nothing clears it)
+	soft    time.Time       // when reads start the watch
+	dl      time.Time       // the read deadline set (read sets one, nothing clears it)
 	unsent  []byte          // a request head the next read writes first
 	into    []byte          // rawStep's read buffer
 	got     int             // what rawStep read
@@ -53,16 +54,18 @@ func newUpConn(nc net.Conn) *upConn {
 	return c
 }
 
-// watchAfter is how long a read from a server may wait before the
-// request's context is watched. Watching costs a few microseconds (the
-// server starts a background read of the client connection for the
-// context's Done), which most answers do not take long enough to need: a
-// client that goes away is noticed after at most watchAfter.
+// watchAfter is how long after its start an exchange with a server
+// begins to watch the request's context. Watching costs a few
+// microseconds (the server starts a background read of the client
+// connection for the context's Done), which most exchanges end too soon
+// to need: a client that goes away is noticed after at most watchAfter.
 const watchAfter = 10 * time.Millisecond
 
-// begin starts an exchange of the request whose context is ctx on c.
-func (c *upConn) begin(ctx context.Context) {
+// begin starts an exchange, at now, of the request whose context is ctx
+// on c.
+func (c *upConn) begin(ctx context.Context, now time.Time) {
 	c.ctx, c.stop, c.watched, c.unsent = ctx, nil, false, nil
+	c.soft = now.Add(watchAfter)
 }
 
 // watch makes the end of the request context wake every Read and Write on
@@ -94,9 +97,9 @@ func (c *upConn) alive() bool {
 
 // clearReadDeadline clears a read deadline left by read.
 func (c *upConn) clearReadDeadline() {
-	if c.dlSet {
-		c.dlSet = false
-		c.setReadDeadline(time.Time{})
+	if !c.dl.IsZero() {
+		c.dl = time.Time{}
+		c.setReadDeadline(c.dl)
 	}
 }
 
@@ -112,23 +115,21 @@ func (c *upConn) sendWithRead(head []byte) error {
 }
 
 // read reads from c within the deadline hard (zero: none). Until the
-// request context is watched, a read that would wait longer than
-// watchAfter wakes up then, starts the watch and goes on. A head left by
-// sendWithRead is written first, and the answer is then waited for
-// before it is read: Go's Read would try at once and fail (EAGAIN) first.
-// Reads before the response head of a request with a body do not come
-// here: the copier sets the deadlines then.
+// request context is watched, a read that would wait past watchAfter
+// from the exchange's start wakes up then, starts the watch and goes on.
+// A head left by sendWithRead is written first, and the answer is then
+// waited for before it is read: Go's Read would try at once and fail
+// (EAGAIN) first. Reads before the response head of a request with a body
+// do not come here: the copier sets the deadlines then.
 func (c *upConn) read(p []byte, hard time.Time) (int, error) {
-	dl := hard
-	if !c.watched {
-		if soft := time.Now().Add(watchAfter); hard.IsZero() || soft.Before(hard) {
-			dl = soft
-		}
-	}
 	for {
-		if c.dlSet || !dl.IsZero() {
+		dl := hard
+		if !c.watched && (hard.IsZero() || c.soft.Before(hard)) {
+			dl = c.soft
+		}
+		if !dl.Equal(c.dl) {
+			c.dl = dl
 			c.setReadDeadline(dl)
-			c.dlSet = !dl.IsZero()
 		}
 		var n int
 		var err error
@@ -141,7 +142,6 @@ func (c *upConn) read(p []byte, hard time.Time) (int, error) {
 			return n, err
 		}
 		c.watch()
-		dl = hard
 	}
 }
 

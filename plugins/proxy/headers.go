@@ -212,21 +212,60 @@ func isHopByHop(name []byte) bool {
 // hopFields tells which fields of one head are not forwarded as they
 // are: the hop-by-hop ones and those its Connection fields name.
 type hopFields struct {
-	conn []http1.Header // the head's fields from its first Connection field on
+	named [4][]byte      // the names Connection lists, when they fit
+	n     int            // names in named; -1: more, see conn
+	conn  []http1.Header // the head's fields from its first Connection field on
 }
 
-func newHopFields(fields []http1.Header) hopFields {
+func (h *hopFields) init(fields []http1.Header) {
+	h.n, h.conn = 0, nil
 	for i := range fields {
-		if equalFold(fields[i].Name, "Connection") {
-			return hopFields{fields[i:]}
+		if !equalFold(fields[i].Name, "Connection") {
+			continue
+		}
+		if h.conn == nil {
+			h.conn = fields[i:]
+		}
+		for rest := fields[i].Value; len(rest) > 0 && h.n >= 0; {
+			var t []byte
+			t, rest = nextToken(rest)
+			switch {
+			case len(t) == 0:
+			case h.n == len(h.named):
+				h.n = -1
+			default:
+				h.named[h.n] = t
+				h.n++
+			}
 		}
 	}
-	return hopFields{}
 }
 
 // dropped reports whether the field name is not forwarded as it is.
-func (h hopFields) dropped(name []byte) bool {
-	return isHopByHop(name) || listedIn(h.conn, name)
+func (h *hopFields) dropped(name []byte) bool {
+	if isHopByHop(name) {
+		return true
+	}
+	if h.n < 0 {
+		return listedIn(h.conn, name)
+	}
+	for _, t := range h.named[:h.n] {
+		if len(t) == len(name) && bytes.EqualFold(t, name) { // ASCII: equal lengths
+			return true
+		}
+	}
+	return false
+}
+
+// nextToken splits the first element off a comma-separated list: t is
+// trimmed of spaces and tabs, and may be empty.
+func nextToken(list []byte) (t, rest []byte) {
+	if i := bytes.IndexByte(list, ','); i >= 0 {
+		t, rest = list[:i], list[i+1:]
+	} else {
+		t = list
+	}
+	return bytes.TrimSpace(t), rest
 }
 
 // listedIn reports whether a Connection field among fields names name.
@@ -237,12 +276,8 @@ func listedIn(fields []http1.Header, name []byte) bool {
 		}
 		for rest := f.Value; len(rest) > 0; {
 			var t []byte
-			if i := bytes.IndexByte(rest, ','); i >= 0 {
-				t, rest = rest[:i], rest[i+1:]
-			} else {
-				t, rest = rest, nil
-			}
-			if t = bytes.TrimSpace(t); len(t) == len(name) && bytes.EqualFold(t, name) { // ASCII: equal lengths
+			t, rest = nextToken(rest)
+			if len(t) == len(name) && bytes.EqualFold(t, name) { // ASCII: equal lengths
 				return true
 			}
 		}
@@ -253,7 +288,7 @@ func listedIn(fields []http1.Header, name []byte) bool {
 // appendJoined appends the values of the forwarded fields named name,
 // joined by ", ", each followed by ", " — the prefix of a list the proxy
 // extends.
-func appendJoined(dst []byte, fields []http1.Header, hop hopFields, name string) []byte {
+func appendJoined(dst []byte, fields []http1.Header, hop *hopFields, name string) []byte {
 	for _, f := range fields {
 		if equalFold(f.Name, name) && !hop.dropped(f.Name) {
 			dst = append(dst, f.Value...)
@@ -289,7 +324,8 @@ func appendRequestHead(dst []byte, r *stage.Request, addr, upgrade string, lengt
 	} else {
 		dst = http1.AppendHeaderString(dst, "Host", addr)
 	}
-	hop := newHopFields(r.Headers)
+	var hop hopFields
+	hop.init(r.Headers)
 	for _, f := range r.Headers {
 		if len(f.Value) == 0 && equalFold(f.Name, "User-Agent") {
 			continue // net/http did not send an empty one either
@@ -316,7 +352,7 @@ func appendRequestHead(dst []byte, r *stage.Request, addr, upgrade string, lengt
 	if r.Conn.TLS {
 		proto = "https"
 	}
-	dst = appendListField(dst, r.Headers, hop, "X-Forwarded-For", func(b []byte) []byte {
+	dst = appendListField(dst, r.Headers, &hop, "X-Forwarded-For", func(b []byte) []byte {
 		if ip.IsValid() {
 			return ip.AppendTo(b)
 		}
@@ -328,10 +364,10 @@ func appendRequestHead(dst []byte, r *stage.Request, addr, upgrade string, lengt
 	if len(r.Host) > 0 {
 		dst = http1.AppendHeader(dst, "X-Forwarded-Host", r.Host)
 	}
-	dst = appendListField(dst, r.Headers, hop, "Forwarded", func(b []byte) []byte {
+	dst = appendListField(dst, r.Headers, &hop, "Forwarded", func(b []byte) []byte {
 		return appendForwardedElement(b, ip, r.Host, proto)
 	})
-	dst = appendListField(dst, r.Headers, hop, "Via", func(b []byte) []byte { return append(b, via...) })
+	dst = appendListField(dst, r.Headers, &hop, "Via", func(b []byte) []byte { return append(b, via...) })
 	switch {
 	case length > 0:
 		dst = http1.AppendHeaderInt(dst, "Content-Length", length)
@@ -346,7 +382,7 @@ func appendRequestHead(dst []byte, r *stage.Request, addr, upgrade string, lengt
 // appendListField appends "name: <prior values>, <elem>": the values of
 // the client's fields of that name joined, extended by what elem appends.
 // With no prior values and an empty elem nothing is written.
-func appendListField(dst []byte, fields []http1.Header, hop hopFields, name string, elem func([]byte) []byte) []byte {
+func appendListField(dst []byte, fields []http1.Header, hop *hopFields, name string, elem func([]byte) []byte) []byte {
 	start := len(dst)
 	dst = append(dst, name...)
 	dst = append(dst, ':', ' ')
@@ -407,7 +443,8 @@ func headerTo(dst *stage.Header, head []byte, resp *http1.Response) {
 		o := cap(head) - cap(b)
 		return hs[o : o+len(b)]
 	}
-	hop := newHopFields(resp.Headers)
+	var hop hopFields
+	hop.init(resp.Headers)
 	var prior []byte
 	for _, f := range resp.Headers {
 		switch {

@@ -259,7 +259,7 @@ func upgradeOf(w stage.ResponseWriter, r *stage.Request) string {
 	}
 	var conn []string
 	for _, f := range r.Headers {
-		if strings.EqualFold(string(f.Name), "Connection") {
+		if equalFold(f.Name, "Connection") {
 			conn = append(conn, string(f.Value))
 		}
 	}

@@ -359,6 +359,43 @@ func TestClientGone(t *testing.T) {
 	}
 }
 
+// TestClientGoneMidBody: a client that goes away while the answer's body
+// stalls ends the exchange too (the context is watched only once a read
+// from the server waits long), and the server's connection is closed.
+func TestClientGoneMidBody(t *testing.T) {
+	t.Parallel()
+	sent, hungUp := make(chan struct{}), make(chan struct{})
+	slow := newBackend(t, "slow", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "10")
+		io.WriteString(w, "hello")
+		w.(http.Flusher).Flush()
+		close(sent)
+		<-r.Context().Done()
+		close(hungUp)
+	})
+	p, px := load(t, upstream("", "slow "+slow.addr))
+	r := stagetest.NewRequest(p.Hosts()[0].VHost, "GET", "/", "Host: example.com")
+	ctx, cancel := context.WithCancel(context.Background())
+	r.SetContext(ctx)
+	go func() {
+		<-sent
+		cancel()
+	}()
+	start := time.Now()
+	err := p.Route(r).Serve(stage.NewRecorder(), r)
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("got %v after %v", err, time.Since(start))
+	}
+	select {
+	case <-hungUp:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection to the server stayed open")
+	}
+	if s := serverStats(t, px, "slow"); s.Active != 0 {
+		t.Errorf("still active: %+v", s)
+	}
+}
+
 // TestCleanupStopsCheckers: Cleanup returns only once the checker
 // goroutines are gone, and may run twice.
 func TestCleanupStopsCheckers(t *testing.T) {

@@ -31,7 +31,7 @@ type upConn struct {
 	ctx     context.Context // the request's
 	stop    func() bool     // ends the watch on ctx; nil while not watched
 	watched bool            // ctx is watched (or has nothing to watch)
-	soft    time.Time       // when reads start the watch
+	soft    time.Time       // from when reads start the watch
 	dl      time.Time       // the read deadline set (read sets one, nothing clears it)
 	unsent  []byte          // a request head the next read writes first
 	into    []byte          // rawStep's read buffer
@@ -55,10 +55,13 @@ func newUpConn(nc net.Conn) *upConn {
 }
 
 // watchAfter is how long after its start an exchange with a server
-// begins to watch the request's context. Watching costs a few
-// microseconds (the server starts a background read of the client
-// connection for the context's Done), which most exchanges end too soon
-// to need: a client that goes away is noticed after at most watchAfter.
+// begins to watch the request's context: a read that waits past
+// watchAfter to 2×watchAfter (so that one read deadline serves the
+// exchanges of a busy connection for watchAfter) wakes up and starts the
+// watch. Watching costs a few microseconds (the server starts a
+// background read of the client connection for the context's Done),
+// which most exchanges end too soon to need: a client that goes away is
+// noticed after at most 2×watchAfter.
 const watchAfter = 10 * time.Millisecond
 
 // begin starts an exchange, at now, of the request whose context is ctx
@@ -115,18 +118,15 @@ func (c *upConn) sendWithRead(head []byte) error {
 }
 
 // read reads from c within the deadline hard (zero: none). Until the
-// request context is watched, a read that would wait past watchAfter
-// from the exchange's start wakes up then, starts the watch and goes on.
+// request context is watched, a read that would wait past the soft
+// deadline (see watchAfter) wakes up then, starts the watch and goes on.
 // A head left by sendWithRead is written first, and the answer is then
 // waited for before it is read: Go's Read would try at once and fail
 // (EAGAIN) first. Reads before the response head of a request with a body
 // do not come here: the copier sets the deadlines then.
 func (c *upConn) read(p []byte, hard time.Time) (int, error) {
 	for {
-		dl := hard
-		if !c.watched && (hard.IsZero() || c.soft.Before(hard)) {
-			dl = c.soft
-		}
+		dl := c.deadline(hard)
 		if !dl.Equal(c.dl) {
 			c.dl = dl
 			c.setReadDeadline(dl)
@@ -143,6 +143,23 @@ func (c *upConn) read(p []byte, hard time.Time) (int, error) {
 		}
 		c.watch()
 	}
+}
+
+// deadline returns the read deadline for read: hard once the context is
+// watched or when hard comes first, else a soft one, the one set when it
+// is within the window of watchAfter.
+func (c *upConn) deadline(hard time.Time) time.Time {
+	if c.watched || !hard.IsZero() && !c.soft.Before(hard) {
+		return hard
+	}
+	end := c.soft.Add(watchAfter)
+	if !hard.IsZero() && hard.Before(end) {
+		end = hard
+	}
+	if c.dl.Before(c.soft) || c.dl.After(end) {
+		return end
+	}
+	return c.dl
 }
 
 // writeRead writes c.unsent, waits for the answer and reads it into p.

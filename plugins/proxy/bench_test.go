@@ -71,7 +71,7 @@ func BenchmarkProxyGet(b *testing.B) {
 	})
 	_ = p.Plugin("proxy").(*proxy.Proxy)
 	r := stagetest.NewRequest(p.Hosts()[0].VHost, "GET", "/hello.txt",
-		"Host: example.com", "User-Agent: wrk", "Accept: */*")
+		"Host: 127.0.0.1:8080", "User-Agent: wrk", "Accept: */*") // a port: Forwarded quotes the host
 	r.Conn = stagetest.Conn("127.0.0.1:40000")
 	rule := p.Route(r)
 	w := stage.NewRecorder()

@@ -153,24 +153,29 @@ func forwardedValue(v string) string {
 	if isToken(v) {
 		return v
 	}
-	var b strings.Builder
-	b.WriteByte('"')
+	return string(appendForwardedValue(nil, v))
+}
+
+// appendForwardedValue appends what forwardedValue returns.
+func appendForwardedValue[T string | []byte](dst []byte, v T) []byte {
+	if isToken(v) {
+		return append(dst, v...)
+	}
+	dst = append(dst, '"')
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
 		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
+			dst = append(dst, '\\', c)
 		case c == '\t' || c >= 0x20 && c != 0x7f:
-			b.WriteByte(c)
+			dst = append(dst, c)
 		}
 	}
-	b.WriteByte('"')
-	return b.String()
+	return append(dst, '"')
 }
 
-func isToken(s string) bool {
-	if s == "" {
+func isToken[T string | []byte](s T) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -498,11 +503,7 @@ func appendForwardedElement(dst []byte, ip netip.Addr, host []byte, proto string
 	}
 	if len(host) > 0 {
 		dst = append(dst, ";host="...)
-		if isToken(string(host)) { // no allocation: the conversion does not escape
-			dst = append(dst, host...)
-		} else {
-			dst = append(dst, forwardedValue(string(host))...)
-		}
+		dst = appendForwardedValue(dst, host)
 	}
 	dst = append(dst, ";proto="...)
 	return append(dst, proto...)

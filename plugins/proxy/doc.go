@@ -29,7 +29,9 @@
 // Flush ([stage.Flusher]) after each piece of a streamed body, so w must
 // not buffer a whole body. For an Upgrade it needs [stage.Hijacker];
 // without one the upgrade is dropped. It stops waiting when
-// r.Context() ends (client gone, shutdown).
+// r.Context() ends (client gone, shutdown); without a request body it asks
+// for the context's Done only once a read from the server has waited 10
+// to 20 ms.
 //
 // # Invariants
 //

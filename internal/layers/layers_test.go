@@ -30,9 +30,10 @@ var allowed = map[string][]string{
 	"gibbon": {"gibbon/internal/", "gibbon/config", "gibbon/http1", "gibbon/stage", "gibbon/static",
 		"gibbon/server"},
 	"gibbon/websocket": {},
-	"gibbon/examples/": {"gibbon", "gibbon/config", "gibbon/websocket"},
+	// internal/cpuprofile: only in the files built with -tags pprof.
+	"gibbon/examples/": {"gibbon", "gibbon/config", "gibbon/websocket", "gibbon/internal/cpuprofile"},
 	// The command is a thin user of the library API: never gibbon/server.
-	"gibbon/cmd/": {"gibbon", "gibbon/config", "gibbon/plugins/all", "gibbon/plugins/auth"},
+	"gibbon/cmd/": {"gibbon", "gibbon/config", "gibbon/plugins/all", "gibbon/plugins/auth", "gibbon/internal/cpuprofile"},
 	"gibbon/e2e":  {"gibbon/"},
 }
 

@@ -395,9 +395,12 @@ func TestClientGone(t *testing.T) {
 	}
 }
 
-func TestQueueFull(t *testing.T) {
-	t.Parallel()
-	release := make(chan struct{})
+// busyBackend loads a site whose only FastCGI connection (MaxConnections
+// 1, the given QueueTimeout) is taken by a request the backend holds until
+// release is closed; done receives that request's error.
+func busyBackend(t *testing.T, queueTimeout string) (p *stage.Pipeline, release chan struct{}, done chan error) {
+	t.Helper()
+	release = make(chan struct{})
 	var got atomic.Int32
 	line := fakeBackend(t, func(c net.Conn) {
 		readRequest(c)
@@ -405,12 +408,18 @@ func TestQueueFull(t *testing.T) {
 		<-release
 		answer(c, "Content-Type: text/plain\r\n\r\nok", 0)
 	})
-	p, _ := site(t, serverConf("fake", line, "MaxConnections 1", "QueueTimeout 100ms"), "    Match /.*\\.php fastcgi\n", phpFiles)
-	done := make(chan error)
+	p, _ = site(t, serverConf("fake", line, "MaxConnections 1", "QueueTimeout "+queueTimeout), "    Match /.*\\.php fastcgi\n", phpFiles)
+	done = make(chan error)
 	go func() { _, err := get(t, p, "GET", "/info.php", ""); done <- err }()
 	for got.Load() == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
+	return p, release, done
+}
+
+func TestQueueFull(t *testing.T) {
+	t.Parallel()
+	p, release, done := busyBackend(t, "100ms")
 	if _, err := get(t, p, "GET", "/info.php", ""); stage.StatusOf(err) != 503 {
 		t.Errorf("second request: %v, want 503", err)
 	}
@@ -572,20 +581,7 @@ func TestStaleConnection(t *testing.T) {
 // for QueueTimeout.
 func TestClientGoneWhileQueued(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	var got atomic.Int32
-	line := fakeBackend(t, func(c net.Conn) {
-		readRequest(c)
-		got.Add(1)
-		<-release
-		answer(c, "Content-Type: text/plain\r\n\r\nok", 0)
-	})
-	p, _ := site(t, serverConf("fake", line, "MaxConnections 1", "QueueTimeout 30s"), "    Match /.*\\.php fastcgi\n", phpFiles)
-	done := make(chan error)
-	go func() { _, err := get(t, p, "GET", "/info.php", ""); done <- err }()
-	for got.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	p, release, done := busyBackend(t, "30s")
 	ctx, cancel := context.WithCancel(context.Background())
 	r := request(p, "GET", "/info.php", "")
 	r.SetContext(ctx)

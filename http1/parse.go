@@ -118,7 +118,8 @@ var headEnd = []byte("\r\n\r\n")
 // than HTAB) in a field value, an invalid field-name character, whitespace
 // between a field name and its colon, obs-fold, HTTP/0.9, an HTTP/1.1
 // request without Host, more than one Host or an invalid Host value,
-// userinfo or a non-http(s) scheme in an absolute-form target, "*" with a
+// userinfo, a percent-escape or a non-http(s) scheme in an absolute-form
+// target, "*" with a
 // method other than OPTIONS, an invalid or conflicting Content-Length, both
 // Content-Length and Transfer-Encoding, Transfer-Encoding in an HTTP/1.0
 // request, and a Transfer-Encoding whose final coding is not chunked
@@ -306,7 +307,8 @@ func splitQuery(t []byte) (path, query []byte) {
 }
 
 // splitAbsolute handles "http://authority/path?query". Only the http and
-// https schemes are accepted; userinfo is refused (RFC 9110 §4.2.4).
+// https schemes are accepted; userinfo is refused (RFC 9110 §4.2.4), and
+// so is a percent-escape in the authority (below).
 func splitAbsolute(req *Request, t []byte) error {
 	i := 0
 	for i < len(t) && t[i] != ':' {
@@ -325,7 +327,12 @@ func splitAbsolute(req *Request, t []byte) error {
 		j++
 	}
 	auth := t[a:j]
-	if len(auth) == 0 || !validHost(auth) {
+	// A percent-escape in the authority is refused although RFC 3986
+	// allows it: no client sends one (browsers send IDNs as punycode),
+	// net/url refuses the ASCII ones ("%00" would put a NUL in the host)
+	// and decodes the others, so servers and proxies would read the same
+	// target as different hosts.
+	if len(auth) == 0 || !validHost(auth) || bytes.IndexByte(auth, '%') >= 0 {
 		return errBadAuthority
 	}
 	req.Host = auth

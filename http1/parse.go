@@ -119,10 +119,10 @@ var headEnd = []byte("\r\n\r\n")
 // between a field name and its colon, obs-fold, HTTP/0.9, an HTTP/1.1
 // request without Host, more than one Host or an invalid Host value,
 // userinfo, a percent-escape or a non-http(s) scheme in an absolute-form
-// target, "*" with a
-// method other than OPTIONS, an invalid or conflicting Content-Length, both
-// Content-Length and Transfer-Encoding, Transfer-Encoding in an HTTP/1.0
-// request, and a Transfer-Encoding whose final coding is not chunked
+// target, "*" with a method other than OPTIONS, an invalid or conflicting
+// Content-Length, both Content-Length and Transfer-Encoding,
+// Transfer-Encoding in an HTTP/1.0 request, and a Transfer-Encoding whose
+// final coding is not chunked
 // (RFC 9112 §6.3); 414 for a target longer than MaxURI; 431 for a head over
 // MaxHeaderBytes or more than MaxHeaders lines; 501 for an unknown method
 // or a transfer coding other than chunked, gzip, x-gzip, deflate, compress

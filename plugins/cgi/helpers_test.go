@@ -2,7 +2,6 @@ package cgi_test
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"gibbon/http1"
 	_ "gibbon/plugins/cgi"
 	"gibbon/stage"
 	"gibbon/stage/stagetest"
@@ -51,47 +49,15 @@ func must(t testing.TB, err error) {
 	}
 }
 
-// request builds a request; body "" means none.
+// request builds a request on the default host; body "" means none.
 func request(p *stage.Pipeline, method, target, body string, headers ...string) *stage.Request {
-	if body != "" && !hasHeader(headers, "Transfer-Encoding") {
-		headers = append(headers, "Content-Length: "+strconv.Itoa(len(body)))
-	}
-	r := stagetest.NewRequest(p.Hosts()[0].VHost, method, target, headers...)
-	if body != "" {
-		r.Body = strings.NewReader(body)
-	}
-	return r
+	return stagetest.NewRequestBody(p.Hosts()[0].VHost, method, target, body, headers...)
 }
 
-func hasHeader(hs []string, name string) bool {
-	for _, h := range hs {
-		if strings.HasPrefix(strings.ToLower(h), strings.ToLower(name)+":") {
-			return true
-		}
-	}
-	return false
-}
-
-// serve routes r and serves it, following internal redirects as the server
-// does (bounded by stage.MaxInternalRedirects).
+// serve routes r and serves it, following internal redirects.
 func serve(t *testing.T, p *stage.Pipeline, w stage.ResponseWriter, r *stage.Request) error {
 	t.Helper()
-	for i := 0; ; i++ {
-		rule := p.Route(r)
-		if rule == nil {
-			t.Fatalf("no rule for %s", r.Path)
-		}
-		err := rule.Serve(w, r)
-		var ir *stage.InternalRedirect
-		if !errors.As(err, &ir) {
-			return err
-		}
-		if i == stage.MaxInternalRedirects {
-			return stage.Error(500, errors.New("too many internal redirects"))
-		}
-		r.Rewrite(ir.Path, ir.Query)
-		r.Method, r.MethodName, r.Body = http1.MethodGet, []byte("GET"), nil
-	}
+	return stagetest.Serve(t, p.Route, w, r)
 }
 
 // get serves a request and returns the writer.

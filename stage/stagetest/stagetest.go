@@ -1,11 +1,13 @@
 package stagetest
 
 import (
+	"errors"
 	"net/netip"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +122,50 @@ func methodOf(m string) http1.Method {
 		}
 	}
 	return http1.MethodUnknown
+}
+
+// NewRequestBody is [NewRequest] with body as the request's Body ("" for
+// none) and, unless headers carry a Transfer-Encoding, its Content-Length.
+func NewRequestBody(vh *stage.VHost, method, target, body string, headers ...string) *stage.Request {
+	if body != "" && !hasHeader(headers, "Transfer-Encoding") {
+		headers = append(headers, "Content-Length: "+strconv.Itoa(len(body)))
+	}
+	r := NewRequest(vh, method, target, headers...)
+	if body != "" {
+		r.Body = strings.NewReader(body)
+	}
+	return r
+}
+
+func hasHeader(hs []string, name string) bool {
+	for _, h := range hs {
+		if k, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Serve serves r with the rule route finds for it (the test fails if there
+// is none), following internal redirects as the server does: the request
+// becomes a GET without a body for the new target, at most
+// stage.MaxInternalRedirects times.
+func Serve(t testing.TB, route func(*stage.Request) *stage.Rule, w stage.ResponseWriter, r *stage.Request) error {
+	t.Helper()
+	for i := 0; ; i++ {
+		rule := route(r)
+		if rule == nil {
+			t.Fatalf("no rule for %s", r.Path)
+		}
+		err := rule.Serve(w, r)
+		var ir *stage.InternalRedirect
+		if !errors.As(err, &ir) {
+			return err
+		}
+		if i == stage.MaxInternalRedirects {
+			return stage.Error(500, errors.New("too many internal redirects"))
+		}
+		r.Rewrite(ir.Path, ir.Query)
+		r.Method, r.MethodName, r.Body = http1.MethodGet, []byte("GET"), nil
+	}
 }

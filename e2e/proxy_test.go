@@ -2,9 +2,7 @@ package e2e_test
 
 import (
 	"bufio"
-	"crypto/sha1"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -16,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"gibbon/internal/wstest"
 )
 
 // upstreamServer is a real HTTP server on loopback behind the proxy. Its
@@ -95,102 +95,10 @@ func (u *upstreamServer) handle(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		io.Copy(w, r.Body)
 	case strings.HasSuffix(r.URL.Path, "/ws"):
-		wsEcho(w, r)
+		wstest.Echo(w, r)
 	default:
 		io.WriteString(w, u.name)
 	}
-}
-
-// wsEcho is a WebSocket echo written by hand (RFC 6455): it answers the
-// handshake and echoes each frame's payload in an unmasked frame.
-func wsEcho(w http.ResponseWriter, r *http.Request) {
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		http.Error(w, "want websocket", 400)
-		return
-	}
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-		wsAccept(r.Header.Get("Sec-WebSocket-Key")))
-	brw.Flush()
-	for {
-		op, payload, err := wsRead(brw.Reader)
-		if err != nil || op == 8 {
-			return
-		}
-		conn.Write(wsFrame(op, payload, false))
-	}
-}
-
-func wsAccept(key string) string {
-	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return base64.StdEncoding.EncodeToString(h[:])
-}
-
-// wsFrame encodes one final frame, masked with a fixed key when mask is set.
-func wsFrame(op byte, payload []byte, mask bool) []byte {
-	b := []byte{0x80 | op}
-	m := byte(0)
-	if mask {
-		m = 0x80
-	}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, m|byte(n))
-	case n < 1<<16:
-		b = append(b, m|126, byte(n>>8), byte(n))
-	default:
-		b = append(b, m|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	p := append([]byte(nil), payload...)
-	if mask {
-		key := []byte{1, 2, 3, 4}
-		b = append(b, key...)
-		for i := range p {
-			p[i] ^= key[i%4]
-		}
-	}
-	return append(b, p...)
-}
-
-func wsRead(r *bufio.Reader) (op byte, payload []byte, err error) {
-	var h [2]byte
-	if _, err = io.ReadFull(r, h[:]); err != nil {
-		return
-	}
-	op = h[0] & 0x0f
-	n := int64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var x [2]byte
-		_, err = io.ReadFull(r, x[:])
-		n = int64(binary.BigEndian.Uint16(x[:]))
-	case 127:
-		var x [8]byte
-		_, err = io.ReadFull(r, x[:])
-		n = int64(binary.BigEndian.Uint64(x[:]))
-	}
-	var key [4]byte
-	if h[1]&0x80 != 0 {
-		_, err = io.ReadFull(r, key[:])
-	}
-	if err != nil {
-		return
-	}
-	payload = make([]byte, n)
-	if _, err = io.ReadFull(r, payload); err != nil {
-		return
-	}
-	if h[1]&0x80 != 0 {
-		for i := range payload {
-			payload[i] ^= key[i%4]
-		}
-	}
-	return
 }
 
 // proxySite starts gibbon with proxy.conf and one Match rule per
@@ -417,19 +325,19 @@ func TestProxyHeadersTimeoutWebSocket(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != wsAccept(key) {
+			if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != wstest.AcceptKey(key) {
 				t.Fatalf("handshake: %d %v", resp.StatusCode, resp.Header)
 			}
 			for _, m := range []string{"hello", "", strings.Repeat("big frame ", 20000)} {
-				if _, err := c.Write(wsFrame(1, []byte(m), true)); err != nil {
+				if _, err := c.Write(wstest.Frame(1, []byte(m), true)); err != nil {
 					t.Fatal(err)
 				}
-				op, payload, err := wsRead(br)
+				op, payload, err := wstest.ReadFrame(br)
 				if err != nil || op != 1 || string(payload) != m {
 					t.Fatalf("echo of %d bytes: op %d, %d bytes, %v", len(m), op, len(payload), err)
 				}
 			}
-			c.Write(wsFrame(8, nil, true))
+			c.Write(wstest.Frame(8, nil, true))
 			if _, err := br.ReadByte(); err != io.EOF {
 				t.Errorf("after close: %v, want EOF", err)
 			}

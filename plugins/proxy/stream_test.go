@@ -2,9 +2,7 @@ package proxy_test
 
 import (
 	"bufio"
-	"crypto/sha1"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"gibbon/internal/wstest"
 )
 
 // pattern is an endless deterministic byte stream: byte i is i*7 mod 251.
@@ -149,99 +149,12 @@ func TestStreamFlush(t *testing.T) {
 	}
 }
 
-// wsBackend is a WebSocket echo server written by hand (RFC 6455): it
-// answers the handshake and echoes each frame's payload in an unmasked
-// frame of the same opcode.
+// wsBackend is a WebSocket echo server (wstest.Echo) that names itself in
+// its 101 answer.
 func wsBackend(t *testing.T) *backend {
 	return newBackend(t, "ws", func(w http.ResponseWriter, r *http.Request) {
-		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			http.Error(w, "want websocket", 400)
-			return
-		}
-		conn, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\nX-Backend: ws\r\n\r\n",
-			wsAccept(r.Header.Get("Sec-WebSocket-Key")))
-		brw.Flush()
-		for {
-			op, payload, err := readFrame(brw.Reader)
-			if err != nil || op == 8 {
-				return
-			}
-			conn.Write(frame(op, payload, false))
-		}
+		wstest.Echo(w, r, "X-Backend: ws")
 	})
-}
-
-func wsAccept(key string) string {
-	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return base64.StdEncoding.EncodeToString(h[:])
-}
-
-// frame encodes one final frame, masked (with a fixed key) when mask is set.
-func frame(op byte, payload []byte, mask bool) []byte {
-	b := []byte{0x80 | op}
-	m := byte(0)
-	if mask {
-		m = 0x80
-	}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, m|byte(n))
-	case n < 1<<16:
-		b = append(b, m|126, byte(n>>8), byte(n))
-	default:
-		b = append(b, m|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	p := append([]byte(nil), payload...)
-	if mask {
-		key := []byte{1, 2, 3, 4}
-		b = append(b, key...)
-		for i := range p {
-			p[i] ^= key[i%4]
-		}
-	}
-	return append(b, p...)
-}
-
-func readFrame(r *bufio.Reader) (op byte, payload []byte, err error) {
-	var h [2]byte
-	if _, err = io.ReadFull(r, h[:]); err != nil {
-		return
-	}
-	op = h[0] & 0x0f
-	n := int64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var x [2]byte
-		_, err = io.ReadFull(r, x[:])
-		n = int64(binary.BigEndian.Uint16(x[:]))
-	case 127:
-		var x [8]byte
-		_, err = io.ReadFull(r, x[:])
-		n = int64(binary.BigEndian.Uint64(x[:]))
-	}
-	var key [4]byte
-	if h[1]&0x80 != 0 {
-		_, err = io.ReadFull(r, key[:])
-	}
-	if err != nil {
-		return
-	}
-	payload = make([]byte, n)
-	if _, err = io.ReadFull(r, payload); err != nil {
-		return
-	}
-	if h[1]&0x80 != 0 {
-		for i := range payload {
-			payload[i] ^= key[i%4]
-		}
-	}
-	return
 }
 
 func TestWebSocketEcho(t *testing.T) {
@@ -260,7 +173,7 @@ func TestWebSocketEcho(t *testing.T) {
 	// write: the proxy must pass on what the server had buffered.
 	hello := "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n" +
 		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
-	if _, err := c.Write(append([]byte(hello), frame(1, []byte("early"), true)...)); err != nil {
+	if _, err := c.Write(append([]byte(hello), wstest.Frame(1, []byte("early"), true)...)); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(c)
@@ -268,23 +181,23 @@ func TestWebSocketEcho(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != wsAccept(key) ||
+	if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != wstest.AcceptKey(key) ||
 		!strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") || resp.Header.Get("Via") != "1.1 gibbon" {
 		t.Fatalf("handshake answer %d %v", resp.StatusCode, resp.Header)
 	}
 	msgs := []string{"early", "hello", strings.Repeat("big", 30000)}
 	for i, m := range msgs {
 		if i > 0 {
-			if _, err := c.Write(frame(1, []byte(m), true)); err != nil {
+			if _, err := c.Write(wstest.Frame(1, []byte(m), true)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		op, payload, err := readFrame(br)
+		op, payload, err := wstest.ReadFrame(br)
 		if err != nil || op != 1 || string(payload) != m {
 			t.Fatalf("echo %d: op %d len %d %v", i, op, len(payload), err)
 		}
 	}
-	c.Write(frame(8, nil, true)) // close: the backend hangs up, the tunnel ends
+	c.Write(wstest.Frame(8, nil, true)) // close: the backend hangs up, the tunnel ends
 	if _, err := br.ReadByte(); err != io.EOF {
 		t.Errorf("after close: %v, want EOF", err)
 	}

@@ -168,11 +168,16 @@ func FuzzParseResponse(f *testing.F) {
 		if hr.StatusCode != resp.Status {
 			t.Fatalf("status %d, net/http %d", resp.Status, hr.StatusCode)
 		}
+		// A 1xx, 204 or 304 response has no body whatever its framing
+		// fields say: net/http drops them, ParseResponse reports them and
+		// leaves the decision to the caller (see its doc).
+		if resp.Status < 200 || resp.Status == 204 || resp.Status == 304 {
+			return
+		}
 		if resp.Chunked != (len(hr.TransferEncoding) > 0) {
 			t.Fatalf("chunked %v, net/http %v", resp.Chunked, hr.TransferEncoding)
 		}
-		if !resp.Chunked && resp.ContentLength >= 0 && hr.ContentLength != resp.ContentLength &&
-			resp.Status >= 200 && resp.Status != 204 && resp.Status != 304 {
+		if !resp.Chunked && resp.ContentLength >= 0 && hr.ContentLength != resp.ContentLength {
 			t.Fatalf("Content-Length %d, net/http %d", resp.ContentLength, hr.ContentLength)
 		}
 	})

@@ -23,7 +23,8 @@ type PasswdOptions struct {
 	// SHA1 stores Monkey's {SHA} format instead of bcrypt. It is weak (no
 	// salt, fast): use it only for files shared with Monkey.
 	SHA1 bool
-	// Cost is the bcrypt cost; 0 means bcrypt.DefaultCost.
+	// Cost is the bcrypt cost, at most MaxBcryptCost; 0 means
+	// bcrypt.DefaultCost.
 	Cost int
 }
 
@@ -77,6 +78,9 @@ func HashPassword(password string, opts PasswdOptions) (string, error) {
 	cost := opts.Cost
 	if cost == 0 {
 		cost = bcrypt.DefaultCost
+	}
+	if cost > MaxBcryptCost {
+		return "", fmt.Errorf("auth: bcrypt cost %d is over %d, the most a users file may use", cost, MaxBcryptCost)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	if err != nil {

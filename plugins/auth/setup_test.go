@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"strings"
 	"testing"
 
 	"gibbon/config"
@@ -38,19 +39,23 @@ func TestUsersFileErrors(t *testing.T) {
 	tests := []struct {
 		name, users string
 		line        int
+		msg         string // if set, the error contains it
 	}{
-		{"no colon", "alice\n", 1},
-		{"bad sha", "# c\nalice:{SHA}abc\n", 2},
-		{"bad bcrypt", "alice:$2y$xx\n", 1},
-		{"plain", "alice:secret\n", 1},
-		{"duplicate", "a:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\na:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n", 2},
+		{"no colon", "alice\n", 1, ""},
+		{"bad sha", "# c\nalice:{SHA}abc\n", 2, ""},
+		{"bad bcrypt", "alice:$2y$xx\n", 1, ""},
+		{"bcrypt too short", "# c\n\nbob:$2y$04$abcdefghijklmnopqrstuu\n", 3, "too short"},
+		{"bcrypt salt not base64", "bob:$2y$04$abcdm\x92fghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n", 1, "53 characters"},
+		{"bcrypt cost over 17", "bob:$2y$24$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0\n", 1, "cost 24 is over 17"},
+		{"plain", "alice:secret\n", 1, ""},
+		{"duplicate", "a:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\na:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n", 2, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := parseUsers("users", []byte(tc.users))
-			if errs := config.Errors(err); len(errs) != 1 || errs[0].Line != tc.line {
-				t.Errorf("error %v, want one at line %d", err, tc.line)
+			if errs := config.Errors(err); len(errs) != 1 || errs[0].Line != tc.line || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %v, want one at line %d saying %q", err, tc.line, tc.msg)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"strings"
 
@@ -94,6 +95,26 @@ func (u *users) makeDummy() error {
 	return err
 }
 
+// MaxBcryptCost is the highest bcrypt cost a users file may use, as with
+// Apache's htpasswd (4 to 17): the time of a check doubles with each step,
+// and cost 17 already takes seconds of CPU per login.
+const MaxBcryptCost = 17
+
+// bcryptShape reports whether h is laid out as a bcrypt hash: "$2y$NN$"
+// then 22 characters of salt and 31 of hash in bcrypt's base64 alphabet.
+func bcryptShape(h string) bool {
+	if len(h) != 60 || h[6] != '$' {
+		return false
+	}
+	for i := 7; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
 type hashError string
 
 func (e hashError) Error() string { return string(e) }
@@ -108,8 +129,15 @@ func parseHash(h string) (credential, error) {
 		}
 		return credential{sha1: d}, nil
 	case strings.HasPrefix(h, "$2y$"), strings.HasPrefix(h, "$2a$"), strings.HasPrefix(h, "$2b$"):
-		if _, err := bcrypt.Cost([]byte(h)); err != nil {
+		cost, err := bcrypt.Cost([]byte(h))
+		if err != nil {
 			return credential{}, hashError("bad bcrypt hash: " + err.Error())
+		}
+		if !bcryptShape(h) {
+			return credential{}, hashError("bad bcrypt hash: want $2y$, two cost digits, $ and 53 characters of bcrypt's base64")
+		}
+		if cost > MaxBcryptCost {
+			return credential{}, hashError(fmt.Sprintf("bcrypt cost %d is over %d: each login would take minutes of CPU", cost, MaxBcryptCost))
 		}
 		return credential{bcrypt: []byte(h)}, nil
 	}

@@ -258,10 +258,29 @@ func checkAccessLog(t *testing.T, format string, got []string, want []logWant) {
 	if len(got) != len(want)+1 {
 		t.Fatalf("%d lines, want %d (probe + requests):\n%s", len(got), len(want)+1, strings.Join(got, "\n"))
 	}
-	for i, w := range want {
-		status, bytes := parseLogLine(t, format, got[i+1])
-		if status != w.status || w.bytes >= 0 && bytes != w.bytes {
-			t.Errorf("line %q: status %d bytes %d, want %d %d", got[i+1], status, bytes, w.status, w.bytes)
+	// A line is written once its response is sent, so lines of requests on
+	// different connections (the start-up probe's HEAD / among them) may
+	// come in any order: each wanted line is looked for among all of them.
+	left := make(map[int]string, len(got))
+	for i, line := range got {
+		left[i] = line
+	}
+	for _, w := range want {
+		found := false
+		for i, line := range left {
+			if status, bytes := parseLogLine(t, format, line); status == w.status && (w.bytes < 0 || bytes == w.bytes) {
+				delete(left, i)
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no line with status %d bytes %d in:\n%s", w.status, w.bytes, strings.Join(got, "\n"))
+		}
+	}
+	for _, line := range left {
+		if status, _ := parseLogLine(t, format, line); status != 200 {
+			t.Errorf("line %q left over, want only the probe's (200)", line)
 		}
 	}
 }

@@ -238,7 +238,7 @@ func TestLogger(t *testing.T) {
 				checkAccessLog(t, format, lines(t, filepath.Join(dir, "access.log")), []logWant{
 					{200, int64(len(siteFiles["hello.txt"]))}, {404, -1}, {403, -1}, {400, -1},
 				})
-				// One line per request: the startup probe (HEAD /) comes first.
+				// One line per error response: the 404, the 403 and the 400.
 				if errs := lines(t, filepath.Join(dir, "error.log")); len(errs) != 3 {
 					t.Errorf("error log: %q", errs)
 				}
@@ -252,7 +252,8 @@ type logWant struct {
 	bytes  int64 // -1: any
 }
 
-// checkAccessLog checks the lines after the startup probe's.
+// checkAccessLog checks that got holds one line per wanted request and
+// the startup probe's.
 func checkAccessLog(t *testing.T, format string, got []string, want []logWant) {
 	t.Helper()
 	if len(got) != len(want)+1 {

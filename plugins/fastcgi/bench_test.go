@@ -5,9 +5,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
+	"gibbon/internal/loopback"
 	"gibbon/stage"
 	"gibbon/stage/stagetest"
 )
@@ -31,8 +31,6 @@ func (w *flushRecorder) Flush() error {
 // for a small script, allocating next to nothing.
 func rawBackend(tb testing.TB) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(tb, err)
 	var buf bytes.Buffer
 	rw := newRecordWriter(&buf)
 	rw.write(typeStdout, requestID, []byte("Content-type: text/html; charset=UTF-8\r\n\r\nHello, World!"))
@@ -40,36 +38,20 @@ func rawBackend(tb testing.TB) string {
 	rw.write(typeEndRequest, requestID, make([]byte, 8))
 	rw.flush()
 	answer := buf.Bytes()
-	var wg sync.WaitGroup
-	tb.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return "ServerAddr " + loopback.Serve(tb, func(c net.Conn) {
+		rr := newRecordReader(c)
 		for {
-			c, err := ln.Accept()
+			h, content, err := rr.next()
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				rr := newRecordReader(c)
-				for {
-					h, content, err := rr.next()
-					if err != nil {
-						return
-					}
-					if h.Type == typeStdin && len(content) == 0 {
-						if _, err := c.Write(answer); err != nil {
-							return
-						}
-					}
+			if h.Type == typeStdin && len(content) == 0 {
+				if _, err := c.Write(answer); err != nil {
+					return
 				}
-			}()
+			}
 		}
-	}()
-	return "ServerAddr " + ln.Addr().String()
+	})
 }
 
 // BenchmarkGet is the handler path of one GET over a kept-alive FastCGI

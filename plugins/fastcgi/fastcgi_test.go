@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"gibbon/internal/loopback"
 	"gibbon/stage"
 	"gibbon/stage/stagetest"
 )
@@ -290,19 +291,7 @@ func TestFailover(t *testing.T) {
 // fakeBackend runs fn for each connection to a raw FastCGI listener.
 func fakeBackend(t *testing.T, fn func(c net.Conn)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); fn(c) }()
-		}
-	}()
-	return "ServerAddr " + l.Addr().String()
+	return "ServerAddr " + loopback.Serve(t, fn)
 }
 
 // readRequest reads one request up to its empty STDIN.

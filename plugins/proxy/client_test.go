@@ -6,10 +6,11 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"gibbon/internal/loopback"
 )
 
 // closingBackend answers one request per connection (a body of
@@ -18,54 +19,35 @@ import (
 // drops idle connections. It counts connections.
 func closingBackend(t *testing.T, answer func(head string) string) (string, *atomic.Int64) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var conns atomic.Int64
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
+	addr := loopback.Serve(t, func(c net.Conn) {
+		conns.Add(1)
+		var in []byte
+		buf := make([]byte, 4096)
+		for !bytes.Contains(in, []byte("\r\n\r\n")) {
+			n, err := c.Read(buf)
 			if err != nil {
 				return
 			}
-			conns.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				var in []byte
-				buf := make([]byte, 4096)
-				for !bytes.Contains(in, []byte("\r\n\r\n")) {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					in = append(in, buf[:n]...)
-				}
-				head := string(in[:bytes.Index(in, []byte("\r\n\r\n"))+4])
-				var cl int
-				for _, l := range strings.Split(head, "\r\n") {
-					if k, v, ok := strings.Cut(l, ": "); ok && strings.EqualFold(k, "Content-Length") {
-						fmt.Sscan(v, &cl)
-					}
-				}
-				for len(in)-len(head) < cl {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					in = append(in, buf[:n]...)
-				}
-				io.WriteString(c, answer(head+string(in[len(head):])))
-			}()
+			in = append(in, buf[:n]...)
 		}
-	}()
-	return ln.Addr().String(), &conns
+		head := string(in[:bytes.Index(in, []byte("\r\n\r\n"))+4])
+		var cl int
+		for _, l := range strings.Split(head, "\r\n") {
+			if k, v, ok := strings.Cut(l, ": "); ok && strings.EqualFold(k, "Content-Length") {
+				fmt.Sscan(v, &cl)
+			}
+		}
+		for len(in)-len(head) < cl {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			in = append(in, buf[:n]...)
+		}
+		io.WriteString(c, answer(head+string(in[len(head):])))
+	})
+	return addr, &conns
 }
 
 // TestKeepAliveRace: a reused connection that the server closed while it

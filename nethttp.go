@@ -60,28 +60,31 @@ func (a *httpHandler) serve(w stage.ResponseWriter, r *stage.Request, rt *route)
 	return nil
 }
 
-// httpExchange holds, in one allocation, what a request's *http.Request
-// points to besides its header map and its strings. A handler may keep
-// the request, its URL and its context after ServeHTTP returns (net/http
-// allows it, and http.TimeoutHandler's inner handler does it), so none of
-// it is reused.
+// httpExchange holds, in one allocation, a request's *http.Request and
+// what it points to besides its header map and its strings. A handler may
+// keep the request, its URL and its context after ServeHTTP returns
+// (net/http allows it, and http.TimeoutHandler's inner handler does it),
+// so none of it is reused.
 type httpExchange struct {
+	req  http.Request
 	url  url.URL
 	ctx  requestContext
 	body body
 }
 
-// request builds the *http.Request of r, with x.ctx as its context.
-// Besides x, it allocates the request, its header map (with the map's
-// storage when there are fields), one slice for the field values and one
-// string holding the target, the host, the client's address, and every
-// field name (canonicalized) and value, whatever the number of fields
-// (and over TLS r.TLS).
+// request builds the *http.Request of r (x.req), with x.ctx as its
+// context. Besides x, it allocates the request's header map (with the
+// map's storage when there are fields), one slice for the field values
+// and one string holding the target, the host, the client's address, and
+// every field name (canonicalized) and value, whatever the number of
+// fields (and over TLS r.TLS).
 func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	x.ctx.parent, x.ctx.localAddr = r.Context(), r.Conn.Local
-	// WithContext is the only way to set a request's context: it copies
-	// the empty request into the one the handler gets.
-	req := emptyRequest.WithContext(&x.ctx)
+	// WithContext is the only way to set a request's context. It is
+	// inlined, so the copy it makes of the empty request stays on the
+	// stack and is copied into x.
+	x.req = *emptyRequest.WithContext(&x.ctx)
+	req := &x.req
 	var addr [64]byte
 	remote := r.Conn.Remote.AppendTo(addr[:0])
 	s, fields := requestStrings(r, remote)
@@ -145,9 +148,9 @@ func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 		x.body.r = r.Body
 		req.Body = &x.body
 		// As net/http, only a chunked body has trailers over HTTP/1.1.
-		if src, ok := r.Body.(stage.BodyTrailer); ok && req.Header["Trailer"] != nil && (chunked || r.Proto == http1.Version20) {
+		if _, ok := r.Body.(stage.BodyTrailer); ok && req.Header["Trailer"] != nil && (chunked || r.Proto == http1.Version20) {
 			req.Trailer = announcedTrailers(req.Header)
-			x.body.src, x.body.trailer = src, req.Trailer
+			x.body.trailer = req.Trailer
 		}
 	}
 	return req, nil
@@ -323,23 +326,23 @@ func containsCTL(s string) bool {
 
 // body is a request body as net/http handlers expect it: closing it is
 // allowed (the server drains what is left after the handler). When the
-// request announced trailers, the fields src received are added to
-// trailer (the request's Trailer map) once the body has ended.
+// request announced trailers, r is a stage.BodyTrailer and the fields it
+// received are added to trailer (the request's Trailer map) once the body
+// has ended.
 type body struct {
 	r       io.Reader
-	src     stage.BodyTrailer
-	trailer http.Header
+	trailer http.Header // nil once the trailers are in
 }
 
 // Read reads the request body.
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	if err == io.EOF && b.src != nil {
-		for _, f := range b.src.Trailer() {
+	if err == io.EOF && b.trailer != nil {
+		for _, f := range b.r.(stage.BodyTrailer).Trailer() {
 			key := http.CanonicalHeaderKey(f.Name)
 			b.trailer[key] = append(b.trailer[key], f.Value)
 		}
-		b.src = nil
+		b.trailer = nil
 	}
 	return n, err
 }
@@ -612,11 +615,11 @@ type requestContext struct {
 	parent    context.Context
 	localAddr netip.AddrPort
 
-	mu    sync.Mutex
-	local net.Addr // localAddr as a *net.TCPAddr, made when asked for
-	done  chan struct{}
-	err   error
-	stop  func() bool
+	mu       sync.Mutex
+	local    *net.TCPAddr // localAddr, made when asked for
+	done     chan struct{}
+	stop     func() bool
+	canceled bool
 }
 
 // Deadline reports no deadline.
@@ -628,11 +631,10 @@ func (c *requestContext) Done() <-chan struct{} {
 	defer c.mu.Unlock()
 	if c.done == nil {
 		c.done = make(chan struct{})
-		switch {
-		case c.err != nil:
+		if c.canceled {
 			close(c.done)
-		default:
-			c.stop = context.AfterFunc(c.parent, func() { c.cancel(context.Canceled) })
+		} else {
+			c.stop = context.AfterFunc(c.parent, c.cancel)
 		}
 	}
 	return c.done
@@ -641,12 +643,15 @@ func (c *requestContext) Done() <-chan struct{} {
 // Err returns context.Canceled once the request is cancelled.
 func (c *requestContext) Err() error {
 	c.mu.Lock()
-	err, asked := c.err, c.done != nil
+	canceled, asked := c.canceled, c.done != nil
 	c.mu.Unlock()
-	if err == nil && !asked {
-		err = c.parent.Err()
+	if canceled {
+		return context.Canceled
 	}
-	return err
+	if !asked {
+		return c.parent.Err()
+	}
+	return nil
 }
 
 // Value answers http.LocalAddrContextKey, else asks the server's context.
@@ -662,11 +667,12 @@ func (c *requestContext) Value(key any) any {
 	return c.parent.Value(key)
 }
 
-func (c *requestContext) cancel(err error) {
+// cancel cancels the context (its error is always context.Canceled).
+func (c *requestContext) cancel() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err == nil {
-		c.err = err
+	if !c.canceled {
+		c.canceled = true
 		if c.done != nil {
 			close(c.done)
 		}
@@ -681,5 +687,5 @@ func (c *requestContext) end() {
 	if stop != nil {
 		stop()
 	}
-	c.cancel(context.Canceled)
+	c.cancel()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -274,6 +275,41 @@ func TestRequestBodyAndTrailers(t *testing.T) {
 	}
 	if s.ContentLength != 6 || s.Received() != 6 {
 		t.Fatal(s.ContentLength, s.Received())
+	}
+}
+
+// TestForbiddenTrailers: a trailer field a trailer must not carry resets
+// a stream that announced trailers, as x/net/http2's server does, and is
+// dropped from one that did not.
+func TestForbiddenTrailers(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		announce []string
+		trailer  []string
+		reset    bool
+		kept     []HeaderField
+	}{
+		{"announced host", []string{"trailer", "x-sum"}, []string{"x-sum", "1", "host", "evil"}, true, nil},
+		{"announced if-match", []string{"trailer", "X-Sum, If-Match"}, []string{"if-match", "*"}, true, nil},
+		{"announced empty", []string{"trailer", ""}, []string{"content-type", "a/b"}, true, nil},
+		{"unannounced", nil, []string{"x-sum", "1", "authorization", "x", "if-none-match", "*"}, false, []HeaderField{{"x-sum", "1"}}},
+		{"only bogus keys announced", []string{"trailer", "content-length"}, []string{"host", "h", "x-a", "b"}, false, []HeaderField{{"x-a", "b"}}},
+		{"allowed", []string{"trailer", "x-sum"}, []string{"x-sum", "1", "x-sum", "2"}, false, []HeaderField{{"x-sum", "1"}, {"x-sum", "2"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPeer(t, nil)
+			p.post(1, "/up", tc.announce...)
+			p.fr.WriteData(1, false, []byte("abc"))
+			p.fr.WriteHeaders(xhttp2.HeadersFrameParam{StreamID: 1, BlockFragment: p.block(tc.trailer...), EndStream: true, EndHeaders: true})
+			p.flush()
+			if tc.reset {
+				p.wantRST(1, ProtocolError)
+				return
+			}
+			if s := p.rec.reqs[1]; !p.rec.ended[1] || !reflect.DeepEqual(s.Trailer, tc.kept) {
+				t.Fatalf("ended %v, trailer %v; want %v", p.rec.ended[1], s.Trailer, tc.kept)
+			}
+		})
 	}
 }
 

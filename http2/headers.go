@@ -100,20 +100,68 @@ func checkRequestField(s *Stream, f hpack.HeaderField) bool {
 	return true
 }
 
-// parseTrailers validates and stores the request trailers.
+// parseTrailers validates and stores the request trailers. A field that
+// must not be a trailer ([forbiddenTrailer]) is treated as x/net/http2's
+// server treats it: the stream is malformed when the request announced
+// trailers (see [announcesTrailers]); otherwise the field is dropped, as
+// x/net drops unannounced trailers.
 func parseTrailers(s *Stream, fields []hpack.HeaderField) bool {
+	announced := announcesTrailers(s)
+	n := 0
 	for _, f := range fields {
-		if len(f.Name) > 0 && f.Name[0] == ':' || !validField(f) || connectionSpecific(f.Name) {
+		switch {
+		case len(f.Name) > 0 && f.Name[0] == ':' || !validField(f) || connectionSpecific(f.Name):
+			return false
+		case !forbiddenTrailer(f.Name):
+			n++
+		case announced:
 			return false
 		}
 	}
-	if len(fields) > 0 {
-		s.Trailer = make([]HeaderField, len(fields))
-		for i, f := range fields {
-			s.Trailer[i] = HeaderField{f.Name, f.Value}
+	if n > 0 {
+		s.Trailer = make([]HeaderField, 0, n)
+		for _, f := range fields {
+			if !forbiddenTrailer(f.Name) {
+				s.Trailer = append(s.Trailer, HeaderField{f.Name, f.Value})
+			}
 		}
 	}
 	return true
+}
+
+// announcesTrailers reports whether the request's "trailer" fields name a
+// key other than transfer-encoding, trailer and content-length (any case),
+// the keys x/net/http2's server ignores; an empty element counts, as it
+// does there.
+func announcesTrailers(s *Stream) bool {
+	for _, f := range s.Header {
+		if f.Name != "trailer" {
+			continue
+		}
+		for key := range strings.SplitSeq(f.Value, ",") {
+			key = strings.Trim(key, " \t")
+			if !strings.EqualFold(key, "transfer-encoding") && !strings.EqualFold(key, "trailer") &&
+				!strings.EqualFold(key, "content-length") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// forbiddenTrailer reports whether the lower-case name may not be a
+// trailer field: the names of x/net/http2's httpguts.ValidTrailerHeader
+// (framing, routing, request modifiers, authentication, content handling;
+// RFC 9110 §6.5.1), any "if-" precondition included.
+func forbiddenTrailer(name string) bool {
+	switch name {
+	case "authorization", "cache-control", "connection", "content-encoding", "content-length",
+		"content-range", "content-type", "expect", "host", "keep-alive", "max-forwards", "pragma",
+		"proxy-authenticate", "proxy-authorization", "proxy-connection", "range", "realm", "te",
+		"trailer", "transfer-encoding", "www-authenticate":
+		return true
+	}
+	return strings.HasPrefix(name, "if-")
 }
 
 func parseContentLength(v string) (int64, bool) {

@@ -67,7 +67,11 @@ type Stream struct {
 	// Header holds the regular request header fields in order, duplicates
 	// included, names lower-case.
 	Header []HeaderField
-	// Trailer holds the request trailer fields, if any.
+	// Trailer holds the request trailer fields, if any. A request that
+	// announced trailers ("trailer" field) and sends one a trailer must
+	// not carry (host, content-length, authorization, an "if-"
+	// precondition … as x/net/http2's server lists them) is malformed: a
+	// stream error. Without the announcement such fields are dropped.
 	Trailer []HeaderField
 	// ContentLength is the content-length header value, -1 if absent. The
 	// DATA received is checked against it (RFC 9113 §8.1.1).

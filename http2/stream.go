@@ -113,6 +113,12 @@ func (s *Stream) RequestEnded() bool { return s.gotEnd }
 // or RST_STREAM sent).
 func (s *Stream) ResponseEnded() bool { return s.sentEnd || s.closed }
 
+// BlockedSince returns the time since which the stream, which still has
+// data to write, has been stopped by a zero flow-control window or a full
+// output, or the zero time if it is not ([ServerConn.BlockedSince] is the
+// earliest over the connection's streams).
+func (s *Stream) BlockedSince() time.Time { return s.blockedSince }
+
 // Received returns the number of request body octets received so far.
 func (s *Stream) Received() int64 { return s.received }
 

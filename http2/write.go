@@ -66,7 +66,8 @@ func (c *ServerConn) Idle() bool { return len(c.streams) == 0 && !c.hdr.inBlock 
 // accepted less than it was given and no OnWritable followed), or the zero
 // time if none is. A driver closes the connection (or resets the stream)
 // when this is older than its write timeout: a client that never opens its
-// window must not hold the stream for ever.
+// window must not hold the stream for ever. [Stream.BlockedSince] tells
+// one stream's, for a driver whose limit differs per stream.
 func (c *ServerConn) BlockedSince() time.Time {
 	var t time.Time
 	for _, s := range c.streams {

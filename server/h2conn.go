@@ -200,8 +200,8 @@ func (h *h2conn) read(reads chan<- []byte, ack <-chan struct{}, stop <-chan stru
 // checkTimeouts ends the connection when it has been idle (no stream)
 // for KeepAliveTimeout (Timeout before the first request), with GOAWAY;
 // when a response has waited for the client's flow-control window for
-// Timeout; or when requests have been waiting for more of their bodies
-// for Timeout.
+// Timeout (see stalled); or when requests have been waiting for more of
+// their bodies for Timeout.
 func (h *h2conn) checkTimeouts(now time.Time) {
 	set := &h.c.srv.set
 	idle := now.Sub(h.active)
@@ -214,13 +214,35 @@ func (h *h2conn) checkTimeouts(now time.Time) {
 		if idle > limit {
 			h.sc.Shutdown()
 		}
-	case !h.sc.BlockedSince().IsZero() && now.Sub(h.sc.BlockedSince()) > set.timeout:
+	case h.stalled(now):
 		h.c.debug("HTTP/2 write", errWriteStalled)
 		h.sc.Close()
 	case h.waiting > 0 && idle > set.timeout:
 		h.c.debug("HTTP/2 read", errReadStalled)
 		h.sc.Close()
 	}
+}
+
+// stalled reports whether a response has waited for the client's
+// flow-control window for longer than Timeout. A stream whose blocking
+// handler set a write deadline is left out: that deadline bounds it
+// instead (resetting the stream when it passes), as the handler's
+// deadline governs in x/net/http2's server.
+func (h *h2conn) stalled(now time.Time) bool {
+	limit := h.c.srv.set.timeout
+	if t := h.sc.BlockedSince(); t.IsZero() || now.Sub(t) <= limit {
+		return false
+	}
+	for id, st := range h.streams {
+		s := h.sc.Stream(id)
+		if s == nil || s.BlockedSince().IsZero() || now.Sub(s.BlockedSince()) <= limit {
+			continue
+		}
+		if st.bh == nil || !st.bh.hasWriteDeadline() {
+			return true
+		}
+	}
+	return false
 }
 
 // flush writes the ServerConn's output, each write bounded by Timeout;

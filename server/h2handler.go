@@ -45,7 +45,9 @@ import (
 //     timer queues the handler with expired set, and the driver resets
 //     the stream (RST_STREAM(INTERNAL_ERROR)) unless its response has
 //     ended, as x/net/http2's server does: a pending write and later ones
-//     fail with errWriteDeadline.
+//     fail with errWriteDeadline. While set, the write deadline also
+//     replaces Timeout as the bound of the stream's wait for the client's
+//     flow-control window (h2conn.stalled).
 //
 // Work is queued on h2conn.queue under h2conn.mu, each handler at most
 // once, and the driver is woken through h2conn.wake. Request.Context is
@@ -268,6 +270,13 @@ func (bh *h2handler) writeExpired() {
 	if due {
 		h.poke()
 	}
+}
+
+// hasWriteDeadline reports whether the handler set a write deadline.
+func (bh *h2handler) hasWriteDeadline() bool {
+	bh.h.mu.Lock()
+	defer bh.h.mu.Unlock()
+	return !bh.writeDL.IsZero()
 }
 
 // stopDeadline stops the write deadline's timer of a stream that closed.

@@ -3,9 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,16 +20,21 @@ import (
 )
 
 // h2probe is a test plugin of blocking handlers for HTTP/2 streams:
-// "Match <re> h2probe proto|big|wait". proto answers what the request
-// looks like; big writes h2BigBody bytes in 32 KiB writes, counting them
-// in written; wait sends its head and waits for the request's context to
-// end, reported on cancelled.
+// "Match <re> h2probe proto|big|wait|deadline". proto answers what the
+// request looks like; big writes h2BigBody bytes in 32 KiB writes,
+// counting them in written; wait sends its head and waits for the
+// request's context to end, reported on cancelled; deadline is big with
+// a write deadline h2WriteDeadline away, its write error reported on
+// cancelled.
 type h2probe struct {
 	written   atomic.Int64
 	cancelled chan error
 }
 
-const h2BigBody = 4 << 20
+const (
+	h2BigBody       = 4 << 20
+	h2WriteDeadline = 1500 * time.Millisecond
+)
 
 func init() {
 	stage.Register("h2probe", func() stage.Plugin { return &h2probe{cancelled: make(chan error, 10)} })
@@ -54,13 +61,12 @@ func (h *probeHandler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) err
 			r.Proto, r.MethodName, r.Path, r.Query, r.Conn.TLS, r.Host, r.Header("Host"),
 			r.Header("Content-Length"), r.Header("Transfer-Encoding"), n, err)
 	case "big":
-		buf := bytes.Repeat([]byte("z"), 32<<10)
-		for n := 0; n < h2BigBody; n += len(buf) {
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			h.p.written.Add(int64(len(buf)))
-		}
+		return h.writeBig(w)
+	case "deadline":
+		w.(stage.Deadliner).SetWriteDeadline(time.Now().Add(h2WriteDeadline))
+		err := h.writeBig(w)
+		h.p.cancelled <- err
+		return err
 	case "wait":
 		w.(stage.Flusher).Flush()
 		<-r.Context().Done()
@@ -69,14 +75,26 @@ func (h *probeHandler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) err
 	return nil
 }
 
-// withH2Probe loads the recorder and h2probe, routing /proto, /big and
-// /wait to h2probe.
+// writeBig writes h2BigBody bytes in 32 KiB writes, counting them.
+func (h *probeHandler) writeBig(w stage.ResponseWriter) error {
+	buf := bytes.Repeat([]byte("z"), 32<<10)
+	for n := 0; n < h2BigBody; n += len(buf) {
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		h.p.written.Add(int64(len(buf)))
+	}
+	return nil
+}
+
+// withH2Probe loads the recorder and h2probe, routing /proto, /big,
+// /wait and /deadline to h2probe.
 func withH2Probe(c *config.Config) {
 	withRecorder(c)
 	c.Server.MaxRequestSize = 2 << 20
 	c.Plugins.Entries = append(c.Plugins.Entries, config.Entry{Key: "Load", Value: "h2probe"})
 	rules := c.Hosts[0].Sections[len(c.Hosts[0].Sections)-1]
-	for _, k := range []string{"proto", "big", "wait", "feed"} {
+	for _, k := range []string{"proto", "big", "wait", "deadline", "feed"} {
 		plugin := "h2probe"
 		if k == "feed" {
 			plugin = "recorder"
@@ -231,6 +249,39 @@ func TestH2Backpressure(t *testing.T) {
 		t.Fatalf("the handler wrote %d bytes while the client's window allowed 65535", w)
 	}
 	h.readRest(h2BigBody)
+}
+
+// TestH2WriteDeadlineOverStall: a write deadline later than Timeout
+// bounds a stream stalled by the client's flow-control window instead of
+// Timeout, as in x/net/http2's server: the stream outlives Timeout, is
+// reset (INTERNAL_ERROR) once the deadline passes, its write failing
+// with an error wrapping os.ErrDeadlineExceeded, and the connection goes
+// on.
+func TestH2WriteDeadlineOverStall(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond // h2WriteDeadline is 5 times that
+	ts, h := blockedStream(t, func(c *config.Config) {
+		withH2Probe(c)
+		c.Server.Timeout = timeout
+	}, "/deadline")
+	began := time.Now()
+	fr := h.until("RST_STREAM", func(f http2.Frame) bool { _, ok := f.(*http2.RSTStreamFrame); return ok })
+	if rst := fr.(*http2.RSTStreamFrame); rst.StreamID != 1 || rst.ErrCode != http2.ErrCodeInternal {
+		t.Fatalf("%v", rst)
+	}
+	if d := time.Since(began); d < timeout {
+		t.Errorf("reset after %v, before Timeout", d)
+	}
+	select {
+	case err := <-probeOf(ts).cancelled:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("write error %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler did not end")
+	}
+	h.fr.WritePing(false, [8]byte{7})
+	h.until("PING ack", func(f http2.Frame) bool { p, ok := f.(*http2.PingFrame); return ok && p.IsAck() })
 }
 
 // TestH2Cancel checks that Request.Context ends when the client resets

@@ -64,6 +64,31 @@ func deadlineMux() *http.ServeMux {
 		res := <-done
 		fmt.Fprintf(w, "read %q deadline=%v", res.b, errors.Is(res.err, os.ErrDeadlineExceeded))
 	})
+	// A read deadline ends the body even when bytes are always waiting
+	// (the client sends faster than the handler reads): the bytes
+	// received before it, then the error.
+	mux.HandleFunc("POST /steady", func(w http.ResponseWriter, r *http.Request) {
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+		var b [1]byte
+		n, err := 0, error(nil)
+		for err == nil {
+			time.Sleep(20 * time.Millisecond)
+			var k int
+			k, err = r.Body.Read(b[:])
+			n += k
+		}
+		fmt.Fprintf(w, "short=%v deadline=%v", n < steadyLen, errors.Is(err, os.ErrDeadlineExceeded))
+	})
+	// A deadline that passed stays passed: a later one does not revive
+	// the body, whose bytes after the first deadline are dropped.
+	mux.HandleFunc("POST /revived", func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		rc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		time.Sleep(100 * time.Millisecond)
+		rc.SetReadDeadline(time.Now().Add(time.Minute))
+		b, err := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "read %q deadline=%v", b, errors.Is(err, os.ErrDeadlineExceeded))
+	})
 	// A future write deadline changes nothing for a prompt response.
 	mux.HandleFunc("/future", func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
@@ -129,9 +154,13 @@ func TestNetHTTPH2Deadlines(t *testing.T) {
 		t.Run(map[bool]string{false: "h2c", true: "tls"}[useTLS], func(t *testing.T) {
 			t.Parallel()
 			ref, url, c := h2Servers(t, deadlineMux, useTLS)
-			for _, path := range []string{"/read", "/moved", "/cleared", "/future"} {
-				want := deadlineExchange(t, c, ref+path)
-				got := deadlineExchange(t, c, url+path)
+			for _, path := range []string{"/read", "/moved", "/cleared", "/future", "/steady", "/revived"} {
+				send := sendPartialRest
+				if path == "/steady" {
+					send = sendSteadily
+				}
+				want := deadlineExchange(t, c, ref+path, send)
+				got := deadlineExchange(t, c, url+path, send)
 				if got != want {
 					t.Errorf("%s: gibbon %q, net/http %q", path, got, want)
 				}
@@ -141,19 +170,37 @@ func TestNetHTTPH2Deadlines(t *testing.T) {
 	}
 }
 
-// deadlineExchange requests url, a POST whose body is "partial", then,
-// after 300ms unless the response came first, " rest"; it returns the
-// status and body.
-func deadlineExchange(t *testing.T, c *http.Client, url string) string {
+// sendPartialRest sends "partial", then, after 300ms unless the
+// response came first, " rest".
+func sendPartialRest(pw *io.PipeWriter) {
+	pw.Write([]byte("partial"))
+	time.Sleep(300 * time.Millisecond)
+	pw.Write([]byte(" rest"))
+	pw.Close()
+}
+
+// steadyLen is how many bytes sendSteadily sends.
+const steadyLen = 60
+
+// sendSteadily sends steadyLen bytes, one every 10ms, unless the
+// response came first.
+func sendSteadily(pw *io.PipeWriter) {
+	for range steadyLen {
+		if _, err := pw.Write([]byte("x")); err != nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	pw.Close()
+}
+
+// deadlineExchange requests url, a POST whose body send writes; it
+// returns the status and body.
+func deadlineExchange(t *testing.T, c *http.Client, url string, send func(*io.PipeWriter)) string {
 	t.Helper()
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	go func() {
-		pw.Write([]byte("partial"))
-		time.Sleep(300 * time.Millisecond)
-		pw.Write([]byte(" rest"))
-		pw.Close()
-	}()
+	go send(pw)
 	req, _ := http.NewRequest("POST", url, pr)
 	resp, err := c.Do(req)
 	if err != nil {

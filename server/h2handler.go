@@ -40,13 +40,15 @@ import (
 //     page when nothing was sent, RST_STREAM(INTERNAL_ERROR) when the
 //     handler failed or panicked after the head went out), follows an
 //     internal redirect, and runs stage 40 once the stream has closed.
-//   - deadlines (stage.Deadliner): the read deadline replaces Timeout as
-//     the bound of a Read's wait for body bytes; the write deadline's
-//     timer queues the handler with expired set, and the driver resets
-//     the stream (RST_STREAM(INTERNAL_ERROR)) unless its response has
-//     ended, as x/net/http2's server does: a pending write and later ones
-//     fail with errWriteDeadline. While set, the write deadline also
-//     replaces Timeout as the bound of the stream's wait for the client's
+//   - deadlines (stage.Deadliner), as in x/net/http2's server: the read
+//     deadline replaces Timeout as the bound of a Read's wait for body
+//     bytes and, once it passes, ends the body after the bytes received
+//     before it (a client sending steadily does not outrun it). The
+//     write deadline's timer queues the handler with expired set, and
+//     the driver resets the stream (RST_STREAM(INTERNAL_ERROR)) unless
+//     its response has ended: a pending write and later ones fail with
+//     errWriteDeadline. While set, the write deadline also replaces
+//     Timeout as the bound of the stream's wait for the client's
 //     flow-control window (h2conn.stalled).
 //
 // Work is queued on h2conn.queue under h2conn.mu, each handler at most
@@ -238,6 +240,20 @@ func (bh *h2handler) wait(dl time.Time) error {
 	}
 }
 
+// readExpiredLocked ends the body with errReadDeadline, after the bytes
+// already received, when the read deadline has passed at now and the
+// body has not ended otherwise; it reports whether it did. As in
+// x/net/http2's server, a passed read deadline stays passed: later
+// bytes are dropped and a new deadline does not revive the body. h.mu
+// is held.
+func (bh *h2handler) readExpiredLocked(now time.Time) bool {
+	if bh.inErr != nil || bh.readDL.IsZero() || now.Before(bh.readDL) {
+		return false
+	}
+	bh.inErr = errReadDeadline
+	return true
+}
+
 // Trailer returns the request's trailers once the body has ended (see
 // stage.BodyTrailer).
 func (bh *h2handler) Trailer() []stage.Field {
@@ -312,7 +328,8 @@ func (bh *h2handler) closedErr() error {
 
 // feed keeps body bytes for the handler of st (driver). Past
 // MaxRequestSize the body ends with a 413 error and later bytes are
-// dropped; so are bytes once the handler stopped reading.
+// dropped; so are bytes once the handler stopped reading, and those
+// arriving after the read deadline.
 func (h *h2conn) feed(s *http2.Stream, st *h2stream, p []byte, end bool) {
 	bh := st.bh
 	drop := 0
@@ -324,6 +341,8 @@ func (h *h2conn) feed(s *http2.Stream, st *h2stream, p []byte, end bool) {
 		drop = len(p) + len(bh.in) - bh.inOff
 		bh.in, bh.inOff, bh.inErr = bh.in[:0], 0, errBodyTooLarge
 		bh.discard = true
+	case bh.inErr == errReadDeadline || bh.readExpiredLocked(time.Now()):
+		drop = len(p)
 	default:
 		if bh.inOff == len(bh.in) {
 			bh.in, bh.inOff = bh.in[:0], 0
@@ -570,11 +589,16 @@ type h2Writer struct {
 func (w *h2Writer) Trailer() *stage.Header { return &w.trailer }
 
 // SetReadDeadline sets the deadline of the request body's reads; a Read
-// waiting for bytes looks at it at once.
+// waiting for bytes looks at it at once. Once a deadline has passed,
+// reads return the bytes received before it and then errReadDeadline,
+// whatever deadline is set afterwards (see readExpiredLocked).
 func (w *h2Writer) SetReadDeadline(t time.Time) error {
 	bh := w.bh
+	now := time.Now()
 	bh.h.mu.Lock()
+	bh.readExpiredLocked(now)
 	bh.readDL = t
+	bh.readExpiredLocked(now)
 	bh.h.mu.Unlock()
 	bh.signal()
 	return nil

@@ -79,11 +79,13 @@ type Trailers interface {
 // ResponseController): SetReadDeadline bounds the reads of Request.Body,
 // SetWriteDeadline the writes of the response, each replacing the server's
 // Timeout until the request ends; the zero time restores the server's
-// timeout. Past the read deadline Request.Body's Read fails with an error
-// wrapping os.ErrDeadlineExceeded. Over HTTP/2 the deadlines are the
-// stream's: past the write deadline the stream is reset (RST_STREAM
-// INTERNAL_ERROR), whether or not a write is under way, and its later
-// writes fail; the connection's other streams go on.
+// timeout. Past the read deadline Request.Body's Read returns the bytes
+// received before it, then fails with an error wrapping
+// os.ErrDeadlineExceeded. Over HTTP/2 the deadlines are the stream's, as
+// in x/net/http2's server: a read deadline that passed stays passed
+// (later bytes are dropped); past the write deadline the stream is reset
+// (RST_STREAM INTERNAL_ERROR), whether or not a write is under way, and
+// its later writes fail; the connection's other streams go on.
 type Deadliner interface {
 	SetReadDeadline(t time.Time) error
 	SetWriteDeadline(t time.Time) error

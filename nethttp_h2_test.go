@@ -312,6 +312,29 @@ func TestNetHTTPH2WriteDeadline(t *testing.T) {
 	}
 }
 
+// forbiddenTrailerExchange POSTs a body with trailer to base's
+// /request-trailers and returns what came back: the answer, or the code of
+// the stream's reset.
+func forbiddenTrailerExchange(t *testing.T, c *http.Client, base string, trailer http.Header) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/request-trailers", io.MultiReader(strings.NewReader("body")))
+	req.Trailer = trailer.Clone()
+	resp, err := c.Do(req)
+	if err == nil {
+		var b []byte
+		b, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			return fmt.Sprintf("%d %s", resp.StatusCode, b)
+		}
+	}
+	var se http2.StreamError
+	if errors.As(err, &se) {
+		return se.Code.String()
+	}
+	return err.Error()
+}
+
 // TestNetHTTPH2Trailers compares response and request trailers over
 // HTTP/2 with x/net/http2's client, over h2c and TLS, between gibbon and
 // net/http's server, and checks the native API's trailers.
@@ -337,6 +360,19 @@ func TestNetHTTPH2Trailers(t *testing.T) {
 				got := doTrailer(t, c, tc.method, url+tc.path, tc.body, tc.trailer)
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("%s %s: gibbon\n%+v\nnet/http\n%+v", tc.method, tc.path, got, want)
+				}
+			}
+			// A trailer a request announced must not carry a name such
+			// as Host: the stream is reset (PROTOCOL_ERROR).
+			for _, tr := range []http.Header{
+				{"X-Digest": {"abc"}, "Host": {"evil"}},
+				{"If-Match": {"*"}},
+				{"Authorization": {"x"}, "Content-Type": {"a/b"}},
+			} {
+				want := forbiddenTrailerExchange(t, c, ref, tr)
+				got := forbiddenTrailerExchange(t, c, url, tr)
+				if got != want || !strings.Contains(got, "PROTOCOL_ERROR") {
+					t.Errorf("trailer %v: gibbon %q, net/http %q", tr, got, want)
 				}
 			}
 		})

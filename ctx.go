@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gibbon/http1"
@@ -159,6 +160,32 @@ func (c *Ctx) Body() io.Reader {
 	return c.r.Body
 }
 
+// RequestTrailers returns the request's trailer fields, in order, once
+// Body has returned io.EOF: those of an HTTP/1.1 chunked body's trailer
+// section, or those an HTTP/2 client sends after the body (without the
+// names a trailer must not carry, such as Host or Content-Length, which
+// reset the stream when the request announced trailers). It returns nil
+// before, and when the request has none. The strings may be kept; the
+// slice must not be changed. Over HTTP/1.1 the first call after the end
+// of a body with trailers makes their strings; nothing else allocates.
+func (c *Ctx) RequestTrailers() []stage.Field {
+	if t, ok := c.r.Body.(stage.BodyTrailer); ok {
+		return t.Trailer()
+	}
+	return nil
+}
+
+// RequestTrailer returns the value of the first request trailer field
+// named name (ASCII case-insensitive), or "" (see RequestTrailers).
+func (c *Ctx) RequestTrailer(name string) string {
+	for _, f := range c.RequestTrailers() {
+		if strings.EqualFold(f.Name, name) {
+			return f.Value
+		}
+	}
+	return ""
+}
+
 // RemoteAddr returns the client's address.
 func (c *Ctx) RemoteAddr() netip.AddrPort { return c.r.Conn.Remote }
 
@@ -258,9 +285,10 @@ func (c *Ctx) Flush() error {
 	return err
 }
 
-// Trailer returns the trailer fields sent after the body (announce them
-// with a "Trailer" header field first; see stage.Trailers), or nil when
-// the connection cannot carry trailers.
+// Trailer returns the trailer fields sent after the response body
+// (announce them with a "Trailer" header field first; see
+// stage.Trailers), or nil when the connection cannot carry trailers. The
+// request's trailers are RequestTrailers'.
 func (c *Ctx) Trailer() *stage.Header {
 	if t, ok := c.w.(stage.Trailers); ok {
 		return t.Trailer()

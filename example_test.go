@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 
 	"gibbon"
 )
@@ -16,6 +17,21 @@ import (
 // fetch prints the status and body of GET url.
 func fetch(url string) {
 	resp, err := http.Get(url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	fmt.Printf("%d %s", resp.StatusCode, b)
+}
+
+// postWithTrailer POSTs body to url, chunked (its length unknown), with
+// trailer after the last chunk, and prints the status and body of the
+// answer.
+func postWithTrailer(url, body string, trailer http.Header) {
+	req, _ := http.NewRequest("POST", url, io.MultiReader(strings.NewReader(body)))
+	req.Trailer = trailer
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -138,6 +154,34 @@ func ExampleCtx_Flush() {
 	defer srv.Shutdown(context.Background())
 	fetch("http://" + srv.Addr().String() + "/count")
 	// Output: 200 0 1 2
+}
+
+func ExampleCtx_RequestTrailer() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}})
+	srv.HandleFunc("POST /upload", func(c *gibbon.Ctx) {
+		body, _ := io.ReadAll(c.Body()) // the trailers come after the body
+		fmt.Fprintf(c, "%s checksum=%s\n", body, c.RequestTrailer("X-Checksum"))
+	})
+	srv.Start(context.Background())
+	defer srv.Shutdown(context.Background())
+
+	postWithTrailer("http://"+srv.Addr().String()+"/upload", "data", http.Header{"X-Checksum": {"8d777f38"}})
+	// Output: 200 data checksum=8d777f38
+}
+
+func ExampleCtx_RequestTrailers() {
+	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}})
+	srv.HandleFunc("POST /upload", func(c *gibbon.Ctx) {
+		io.Copy(io.Discard, c.Body())
+		for _, f := range c.RequestTrailers() {
+			fmt.Fprintf(c, "%s: %s\n", f.Name, f.Value)
+		}
+	})
+	srv.Start(context.Background())
+	defer srv.Shutdown(context.Background())
+
+	postWithTrailer("http://"+srv.Addr().String()+"/upload", "data", http.Header{"X-Checksum": {"8d777f38"}})
+	// Output: 200 X-Checksum: 8d777f38
 }
 
 func ExampleServer_Check() {

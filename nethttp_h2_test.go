@@ -390,3 +390,49 @@ func TestNetHTTPH2Trailers(t *testing.T) {
 		t.Errorf("native trailers over h2c: %+v", got)
 	}
 }
+
+// TestCtxRequestTrailers checks the native API's request trailers over
+// HTTP/1.1 (chunked) and HTTP/2 (h2c and TLS): none before the body's
+// end, then the fields in order, a lookup ignoring case, "" for a name
+// not sent; over HTTP/2 a forbidden name that was not announced is
+// dropped (an announced one resets the stream: TestNetHTTPH2Trailers).
+func TestCtxRequestTrailers(t *testing.T) {
+	t.Parallel()
+	handler := func(c *gibbon.Ctx) {
+		before := c.RequestTrailers()
+		body, err := io.ReadAll(c.Body())
+		fmt.Fprintf(c, "body=%q %v before=%v after=%v sum=%q none=%q", body, err, before,
+			c.RequestTrailers(), c.RequestTrailer("x-SUM"), c.RequestTrailer("X-None"))
+	}
+	for _, mode := range []string{"h1", "h2c", "tls"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			listen := map[string]string{"h1": "127.0.0.1:0", "h2c": "127.0.0.1:0 h2c", "tls": "127.0.0.1:0 tls h2"}[mode]
+			srv := newServer(t, gibbon.Config{Listen: []string{listen}})
+			srv.HandleFunc("POST /trailers", handler)
+			url := start(t, srv)
+			var c *http.Client
+			switch mode {
+			case "h1":
+				c = &http.Client{Transport: &http.Transport{}}
+			case "h2c":
+				c = &http.Client{Transport: h2cTransport()}
+			case "tls":
+				c = &http.Client{Transport: tlsTransport()}
+				url = "https://" + strings.TrimPrefix(url, "http://")
+			}
+			t.Cleanup(c.CloseIdleConnections)
+			got := doTrailer(t, c, "POST", url+"/trailers", "payload", http.Header{"X-Sum": {"1", "2"}, "X-Other": {"x"}})
+			// The client sends the fields in an order of its own: only X-Sum's
+			// two values keep theirs.
+			for _, want := range []string{`body="payload" <nil> before=[] after=[`, `{x-sum 1} {x-sum 2}`, `{x-other x}`, `sum="1" none=""`} {
+				if !strings.Contains(strings.ToLower(got.Body), strings.ToLower(want)) {
+					t.Errorf("%s: %q, want %q in it", mode, got.Body, want)
+				}
+			}
+			if got := do(t, c, "POST", url+"/trailers", "no trailers"); got.Body != `body="no trailers" <nil> before=[] after=[] sum="" none=""` {
+				t.Errorf("%s without trailers: %q", mode, got.Body)
+			}
+		})
+	}
+}

@@ -257,11 +257,11 @@ func (bh *h2handler) readExpiredLocked(now time.Time) bool {
 // Trailer returns the request's trailers once the body has ended (see
 // stage.BodyTrailer).
 func (bh *h2handler) Trailer() []stage.Field {
+	if bh.rerr != io.EOF {
+		return nil // not before Read returned io.EOF, even if the end is in
+	}
 	bh.h.mu.Lock()
 	defer bh.h.mu.Unlock()
-	if bh.inErr != io.EOF {
-		return nil
-	}
 	return bh.trailer
 }
 

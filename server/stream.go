@@ -308,12 +308,13 @@ type bodyReader struct {
 	limited   bool  // budget applies
 	budget    int64 // chunked wire bytes still allowed
 	dec       http1.ChunkedDecoder
-	cont      bool // send "100 Continue" before reading
+	trailer   []stage.Field // dec's trailer as fields, made on the first Trailer call
+	cont      bool          // send "100 Continue" before reading
 	err       error
 }
 
 func (b *bodyReader) start(c *conn, req *http1.Request, p bodyPlan) {
-	b.c, b.err = c, nil
+	b.c, b.err, b.trailer = c, nil, nil
 	b.chunked, b.remaining = req.Chunked, max(req.ContentLength, 0)
 	b.limited, b.budget = p.budget >= 0, p.budget
 	b.cont = p.sendContinue && !c.bodyBuffered(0)
@@ -362,15 +363,12 @@ func (b *bodyReader) Trailer() []stage.Field {
 	if !b.chunked || b.err != io.EOF {
 		return nil
 	}
-	tr := b.dec.Trailer()
-	if len(tr) == 0 {
-		return nil
+	if b.trailer == nil {
+		for _, f := range b.dec.Trailer() {
+			b.trailer = append(b.trailer, stage.Field{Name: string(f.Name), Value: string(f.Value)})
+		}
 	}
-	out := make([]stage.Field, len(tr))
-	for i, f := range tr {
-		out[i] = stage.Field{Name: string(f.Name), Value: string(f.Value)}
-	}
-	return out
+	return b.trailer
 }
 
 // sendContinue writes "100 Continue" unless the response head is already

@@ -92,9 +92,11 @@ type Deadliner interface {
 }
 
 // BodyTrailer is implemented by a Request.Body that receives the
-// request's trailer fields (those an HTTP/2 client sends after the body).
-// Trailer returns them, in order, once Read has returned io.EOF; nil
-// before, and when the request had none.
+// request's trailer fields (the trailer section of an HTTP/1.1 chunked
+// body, or the fields an HTTP/2 client sends after the body). Trailer
+// returns them, in order, once Read has returned io.EOF; nil before, and
+// when the request had none. Every call returns the same slice, which
+// callers must not change.
 type BodyTrailer interface {
 	Trailer() []Field
 }

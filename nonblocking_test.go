@@ -129,3 +129,72 @@ func TestHandleNonBlockingPipelined(t *testing.T) {
 		}
 	}
 }
+
+// TestHandleNonBlockingH2 serves HandleNonBlocking routes over HTTP/2,
+// h2c with prior knowledge and TLS, to x/net/http2's client: answers in
+// memory with a Content-Length (HEAD too), a panic answered 500 on its
+// stream only, on the connection's driver goroutine; and a request with
+// a body served on a goroutine of its own that reads it (and may flush).
+func TestHandleNonBlockingH2(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"h2c", "tls"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			listen, tr := "127.0.0.1:0 h2c", h2cTransport()
+			if mode == "tls" {
+				listen, tr = "127.0.0.1:0 tls h2", tlsTransport()
+			}
+			t.Cleanup(tr.CloseIdleConnections)
+			c := &http.Client{Transport: tr}
+			srv := newServer(t, gibbon.Config{Listen: []string{listen}})
+			srv.HandleNonBlocking("/probe", gibbon.HandlerFunc(probe))
+			srv.HandleNonBlocking("/panic", gibbon.HandlerFunc(func(*gibbon.Ctx) { panic("boom") }))
+			srv.HandleNonBlocking("/where", gibbon.HandlerFunc(func(c *gibbon.Ctx) {
+				io.Copy(io.Discard, c.Body())
+				buf := make([]byte, 64<<10)
+				fmt.Fprintf(c, "driver=%v", strings.Contains(string(buf[:runtime.Stack(buf, false)]), "gibbon/server.(*h2conn).run"))
+			}))
+			url := start(t, srv)
+			if mode == "tls" {
+				url = "https://" + strings.TrimPrefix(url, "http://")
+			}
+			want := `loop=false body="" err=<nil> ctx=<nil> noflush=true`
+			for _, method := range []string{"GET", "HEAD"} {
+				resp, body := get(t, c, method, url+"/probe")
+				wantBody := map[string]string{"GET": want, "HEAD": ""}[method]
+				if resp.ProtoMajor != 2 || resp.StatusCode != 200 || body != wantBody || resp.ContentLength != int64(len(want)) {
+					t.Errorf("%s /probe: HTTP/%d %d %q (length %d), want 200 %q", method, resp.ProtoMajor, resp.StatusCode, body, resp.ContentLength, wantBody)
+				}
+			}
+			if resp, _ := get(t, c, "GET", url+"/panic"); resp.StatusCode != 500 {
+				t.Errorf("GET /panic: %d, want 500", resp.StatusCode)
+			}
+			for _, body := range []io.Reader{strings.NewReader("payload"), io.MultiReader(strings.NewReader("payload"))} {
+				resp, err := c.Post(url+"/probe", "text/plain", body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if want := `loop=false body="payload" err=<nil> ctx=<nil> noflush=false`; string(b) != want {
+					t.Errorf("POST /probe: %q, want %q", b, want)
+				}
+			}
+			if _, body := get(t, c, "GET", url+"/probe"); body != want {
+				t.Errorf("GET /probe after the others: %q", body)
+			}
+			if _, body := get(t, c, "GET", url+"/where"); body != "driver=true" {
+				t.Errorf("GET /where: %q", body)
+			}
+			resp, err := c.Post(url+"/where", "text/plain", strings.NewReader("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "driver=false" {
+				t.Errorf("POST /where: %q", b)
+			}
+		})
+	}
+}

@@ -144,8 +144,8 @@ func TestHandleNonBlockingH2(t *testing.T) {
 			if mode == "tls" {
 				listen, tr = "127.0.0.1:0 tls h2", tlsTransport()
 			}
-			t.Cleanup(tr.CloseIdleConnections)
 			c := &http.Client{Transport: tr}
+			t.Cleanup(c.CloseIdleConnections)
 			srv := newServer(t, gibbon.Config{Listen: []string{listen}})
 			srv.HandleNonBlocking("/probe", gibbon.HandlerFunc(probe))
 			srv.HandleNonBlocking("/panic", gibbon.HandlerFunc(func(*gibbon.Ctx) { panic("boom") }))

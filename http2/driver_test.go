@@ -4,17 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gibbon/http2"
+	"gibbon/internal/loopback"
 	"gibbon/tlsx"
 )
 
@@ -196,14 +195,10 @@ func (d *testDriver) OnWritable(s *http2.Stream) {
 func (d *testDriver) OnClose(s *http2.Stream, code http2.ErrCode) { delete(d.pending, s.ID) }
 
 // startServer serves h2c with prior knowledge on 127.0.0.1:0 until the
-// test ends.
+// test ends (clients must close their connections by then).
 func startServer(t testing.TB, cfg *http2.Config) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serveListener(t, ln, cfg)
+	return loopback.Serve(t, func(c net.Conn) { serveConn(c, cfg) })
 }
 
 // startTLSServer serves h2 over TLS (tlsx, self-signed, ALPN h2 only) on
@@ -214,51 +209,6 @@ func startTLSServer(t testing.TB, cfg *http2.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", tlsx.ServerConfig(store, []string{tlsx.ALPNH2}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serveListener(t, ln, cfg)
-}
-
-func serveListener(t testing.TB, ln net.Listener, cfg *http2.Config) string {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				serveConn(c, cfg)
-				mu.Lock()
-				delete(conns, c)
-				mu.Unlock()
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	tc := tlsx.ServerConfig(store, []string{tlsx.ALPNH2}, nil)
+	return loopback.Serve(t, func(c net.Conn) { serveConn(tls.Server(c, tc), cfg) })
 }

@@ -18,10 +18,11 @@ import (
 	xhttp2 "golang.org/x/net/http2"
 )
 
-// h2cClient is x/net's HTTP/2 client speaking h2c with prior knowledge.
-// x/net deprecates its Transport in favour of net/http's, which bundles the
-// same code; the issue asks for x/net's own.
-func h2cClient() *http.Client {
+// h2cClient is x/net's HTTP/2 client speaking h2c with prior knowledge,
+// its connections closed when the test ends. x/net deprecates its
+// Transport in favour of net/http's, which bundles the same code; the
+// issue asks for x/net's own.
+func h2cClient(t *testing.T) *http.Client {
 	//lint:ignore SA1019 x/net's client is the peer the issue names
 	tr := &xhttp2.Transport{}
 	//lint:ignore SA1019 as above
@@ -31,12 +32,14 @@ func h2cClient() *http.Client {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	return &http.Client{Transport: tr}
+	c := &http.Client{Transport: tr}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
 }
 
 func TestXNetClient(t *testing.T) {
 	addr := startServer(t, nil)
-	c := h2cClient()
+	c := h2cClient(t)
 	base := "http://" + addr
 
 	t.Run("get", func(t *testing.T) {

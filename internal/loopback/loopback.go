@@ -1,7 +1,8 @@
 // Package loopback starts throwaway TCP servers on 127.0.0.1 for tests:
 // a listener on a free port whose every connection is handed to a
 // function on its own goroutine. It is a test harness for fake backends
-// (FastCGI responders, HTTP upstreams), not a server.
+// (FastCGI responders, HTTP upstreams) and for the http2 package's test
+// driver, not a server.
 package loopback
 
 import (

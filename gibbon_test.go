@@ -45,7 +45,14 @@ func newServer(t testing.TB, cfg gibbon.Config) *gibbon.Server {
 
 func get(t testing.TB, c *http.Client, method, url string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
+	return send(t, c, method, url, nil)
+}
+
+// send requests url with body (nil for none) and returns the response
+// and its body.
+func send(t testing.TB, c *http.Client, method, url string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}

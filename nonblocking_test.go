@@ -30,6 +30,10 @@ func probe(c *gibbon.Ctx) {
 		onLoop(), body, err, c.Context().Err(), errors.Is(ferr, errors.ErrUnsupported))
 }
 
+// probedBody is what probe answers to a POST of "payload": served on a
+// goroutine, which may flush.
+const probedBody = `loop=false body="payload" err=<nil> ctx=<nil> noflush=false`
+
 func TestHandleNonBlocking(t *testing.T) {
 	t.Parallel()
 	for _, d := range []gibbon.Driver{gibbon.DriverEpoll, gibbon.DriverGoroutine} {
@@ -64,14 +68,8 @@ func TestHandleNonBlocking(t *testing.T) {
 			}
 
 			// A body sends the request to the connection's goroutine.
-			resp, err := http.Post(url+"/probe", "text/plain", strings.NewReader("payload"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if want := `loop=false body="payload" err=<nil> ctx=<nil> noflush=false`; string(b) != want {
-				t.Errorf("POST /probe: %q, want %q", b, want)
+			if _, b := send(t, http.DefaultClient, "POST", url+"/probe", strings.NewReader("payload")); b != probedBody {
+				t.Errorf("POST /probe: %q, want %q", b, probedBody)
 			}
 
 			// After a blocking handler the connection is a goroutine's: a
@@ -170,14 +168,8 @@ func TestHandleNonBlockingH2(t *testing.T) {
 				t.Errorf("GET /panic: %d, want 500", resp.StatusCode)
 			}
 			for _, body := range []io.Reader{strings.NewReader("payload"), io.MultiReader(strings.NewReader("payload"))} {
-				resp, err := c.Post(url+"/probe", "text/plain", body)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if want := `loop=false body="payload" err=<nil> ctx=<nil> noflush=false`; string(b) != want {
-					t.Errorf("POST /probe: %q, want %q", b, want)
+				if _, b := send(t, c, "POST", url+"/probe", body); b != probedBody {
+					t.Errorf("POST /probe: %q, want %q", b, probedBody)
 				}
 			}
 			if _, body := get(t, c, "GET", url+"/probe"); body != want {
@@ -186,13 +178,7 @@ func TestHandleNonBlockingH2(t *testing.T) {
 			if _, body := get(t, c, "GET", url+"/where"); body != "driver=true" {
 				t.Errorf("GET /where: %q", body)
 			}
-			resp, err := c.Post(url+"/where", "text/plain", strings.NewReader("x"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if string(b) != "driver=false" {
+			if _, b := send(t, c, "POST", url+"/where", strings.NewReader("x")); b != "driver=false" {
 				t.Errorf("POST /where: %q", b)
 			}
 		})

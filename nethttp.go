@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -147,32 +148,50 @@ func (x *httpExchange) request(r *stage.Request) (*http.Request, error) {
 	if (chunked || req.ContentLength > 0) && r.Body != nil {
 		x.body.r = r.Body
 		req.Body = &x.body
-		// As net/http, only a chunked body has trailers over HTTP/1.1.
-		if _, ok := r.Body.(stage.BodyTrailer); ok && req.Header["Trailer"] != nil && (chunked || r.Proto == http1.Version20) {
-			req.Trailer = announcedTrailers(req.Header)
-			x.body.trailer = req.Trailer
+		if _, ok := r.Body.(stage.BodyTrailer); ok {
+			if err := x.expectTrailers(r, chunked); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return req, nil
 }
 
-// announcedTrailers returns the trailer map of a request whose body may
-// end with trailers, as net/http makes it: the keys its "Trailer" fields
-// announce, canonicalized, with nil values, but for those a trailer must
-// not carry. The "Trailer" fields are removed from h.
-func announcedTrailers(h http.Header) http.Header {
-	t := make(http.Header)
-	for _, v := range h["Trailer"] {
+// expectTrailers prepares the request for the trailers its body (a
+// stage.BodyTrailer) may end with, as net/http's servers do. Over
+// HTTP/1.1 only a chunked body has trailers; they all go to r.Trailer,
+// announced or not, and announcing Transfer-Encoding, Trailer or
+// Content-Length is an error. Over HTTP/2 only announced ones count, and
+// those three names are ignored. Announced names are r.Trailer's keys,
+// with nil values until the body ends, and the "Trailer" fields leave the
+// header map.
+func (x *httpExchange) expectTrailers(r *stage.Request, chunked bool) error {
+	req := &x.req
+	h2 := r.Proto == http1.Version20
+	announced := req.Header["Trailer"]
+	if !chunked && !h2 || h2 && announced == nil {
+		return nil
+	}
+	x.body.req = req
+	if announced == nil {
+		return nil
+	}
+	req.Trailer = make(http.Header)
+	for _, v := range announced {
 		for key := range strings.SplitSeq(v, ",") {
 			switch key = http.CanonicalHeaderKey(strings.TrimSpace(key)); key {
-			case "", "Transfer-Encoding", "Trailer", "Content-Length":
+			case "":
+			case "Transfer-Encoding", "Trailer", "Content-Length":
+				if !h2 {
+					return fmt.Errorf("bad trailer key %q", key)
+				}
 			default:
-				t[key] = nil
+				req.Trailer[key] = nil
 			}
 		}
 	}
-	delete(h, "Trailer")
-	return t
+	delete(req.Header, "Trailer")
+	return nil
 }
 
 // emptyRequest is the zero request that request copies; it is never
@@ -326,23 +345,26 @@ func containsCTL(s string) bool {
 
 // body is a request body as net/http handlers expect it: closing it is
 // allowed (the server drains what is left after the handler). When the
-// request announced trailers, r is a stage.BodyTrailer and the fields it
-// received are added to trailer (the request's Trailer map) once the body
-// has ended.
+// request may have trailers (see expectTrailers), r is a
+// stage.BodyTrailer and the fields it received are added to req.Trailer
+// once the body has ended.
 type body struct {
-	r       io.Reader
-	trailer http.Header // nil once the trailers are in
+	r   io.Reader
+	req *http.Request // nil once the trailers are in, or when none count
 }
 
 // Read reads the request body.
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	if err == io.EOF && b.trailer != nil {
+	if err == io.EOF && b.req != nil {
 		for _, f := range b.r.(stage.BodyTrailer).Trailer() {
+			if b.req.Trailer == nil {
+				b.req.Trailer = make(http.Header)
+			}
 			key := http.CanonicalHeaderKey(f.Name)
-			b.trailer[key] = append(b.trailer[key], f.Value)
+			b.req.Trailer[key] = append(b.req.Trailer[key], f.Value)
 		}
-		b.trailer = nil
+		b.req = nil
 	}
 	return n, err
 }

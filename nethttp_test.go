@@ -249,6 +249,52 @@ func TestNetHTTPStreaming(t *testing.T) {
 	}
 }
 
+// TestNetHTTPRawTrailers sends chunked requests whose trailers the Go
+// client cannot produce (not announced, or announcing names a trailer
+// must not carry) to gibbon and to net/http's server, and compares the
+// status and what the handler saw.
+func TestNetHTTPRawTrailers(t *testing.T) {
+	t.Parallel()
+	ref := httptest.NewServer(compatMux())
+	t.Cleanup(ref.Close)
+	srv := newServer(t, gibbon.Config{})
+	srv.HandleHTTP("/", compatMux())
+	url := start(t, srv)
+	ask := func(url, head, trailer string) (int, string) {
+		t.Helper()
+		conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /request-trailers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n%s\r\n3\r\nabc\r\n0\r\n%s\r\n", head, trailer)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			b = nil // the two servers word their error pages differently
+		}
+		return resp.StatusCode, string(b)
+	}
+	for _, tc := range []struct{ name, head, trailer string }{
+		{"unannounced", "", "X-Digest: abc\r\nX-Other: 1\r\n"},
+		{"partly announced", "Trailer: X-Digest\r\n", "X-Digest: abc\r\nX-Other: 1\r\n"},
+		{"announced, not sent", "Trailer: X-Digest, X-Gone\r\n", "X-Digest: abc\r\n"},
+		{"announces Content-Length", "Trailer: X-Digest, Content-Length\r\n", "X-Digest: abc\r\n"},
+		{"announces Trailer", "Trailer: Trailer\r\n", ""},
+		{"announces Transfer-Encoding", "Trailer: transfer-encoding\r\n", ""},
+	} {
+		wantCode, want := ask(ref.URL, tc.head, tc.trailer)
+		gotCode, got := ask(url, tc.head, tc.trailer)
+		if gotCode != wantCode || got != want {
+			t.Errorf("%s: gibbon %d %q, net/http %d %q", tc.name, gotCode, got, wantCode, want)
+		}
+	}
+}
+
 // TestNetHTTPCancel checks that r.Context() is done when the client goes
 // away.
 func TestNetHTTPCancel(t *testing.T) {

@@ -322,3 +322,60 @@ func (e *Engine) sinceEpoch() time.Duration { return time.Since(e.epoch) }
 
 // now is the current tick of the engine's clock.
 func (e *Engine) now() int64 { return int64(time.Since(e.epoch) / tick) }
+
+// Each calls fn once for each worker, on that worker's loop between two
+// Protocol calls, and returns once every call has returned. After Each no
+// loop is still in a Protocol call that began before it: a value the
+// Protocol stopped using for new calls before Each (a configuration
+// swapped out) is no longer used by any loop, as after RCU's synchronize.
+// Before Serve, fn runs on the caller's goroutine for each worker (no loop
+// runs yet); a loop that has stopped drops its call. fn must not block.
+// Each is safe for concurrent use.
+func (e *Engine) Each(fn func(worker int)) {
+	e.onLoops(func(w *worker) { fn(w.id) })
+}
+
+// SetTimeouts changes the read, idle and write timeouts (as
+// Config.ReadTimeout, IdleTimeout and WriteTimeout say) of the timers
+// armed from now on; a timer armed before keeps its deadline.
+func (e *Engine) SetTimeouts(read, idle, write time.Duration) {
+	e.mu.Lock()
+	e.cfg.ReadTimeout, e.cfg.IdleTimeout, e.cfg.WriteTimeout = read, idle, write
+	e.cfg.normalize(runtime.NumCPU())
+	cfg := e.cfg
+	e.mu.Unlock()
+	e.onLoops(func(w *worker) { w.setTimeouts(&cfg) })
+}
+
+// onLoops runs fn for every worker on its loop, through its inbox, and
+// waits for the calls (see Each).
+func (e *Engine) onLoops(fn func(w *worker)) {
+	e.mu.Lock()
+	if !e.serving {
+		defer e.mu.Unlock() // Serve waits: no loop starts meanwhile
+		for _, w := range e.workers {
+			fn(w)
+		}
+		return
+	}
+	e.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, w := range e.workers {
+		wg.Add(1)
+		it := inboxItem{fd: -1, run: func(w *worker) { fn(w); wg.Done() }}
+		for !w.inbox.push(it) { // full of connections (fair mode): the loop is taking them
+			select {
+			case <-e.done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		w.poll.wake()
+	}
+	ran := make(chan struct{})
+	go func() { wg.Wait(); close(ran) }()
+	select {
+	case <-ran:
+	case <-e.done: // the loops stopped: no call is running or will be
+	}
+}

@@ -5,6 +5,7 @@ package engine
 import (
 	"context"
 	"net"
+	"time"
 )
 
 // Supported reports whether the engine runs on this system. It is false
@@ -46,3 +47,9 @@ func (c *Conn) LocalAddr() net.Addr { return nil }
 
 // Stats returns nil.
 func (e *Engine) Stats() []WorkerStats { return nil }
+
+// Each does nothing: there are no workers.
+func (e *Engine) Each(fn func(worker int)) {}
+
+// SetTimeouts does nothing.
+func (e *Engine) SetTimeouts(read, idle, write time.Duration) {}

@@ -5,10 +5,12 @@ import (
 	"sync/atomic"
 )
 
-// inboxItem is an accepted socket on its way to a worker (fair mode).
+// inboxItem is an accepted socket on its way to a worker (fair mode), or,
+// when run is set, a call to make on the worker's loop ([Engine.Each]).
 type inboxItem struct {
 	fd    int
 	raddr netip.AddrPort
+	run   func(w *worker)
 }
 
 // inbox is a bounded lock-free queue with many producers and one consumer

@@ -54,11 +54,16 @@ func newWorker(e *Engine, id int) (*worker, error) {
 		iov:     make([][]byte, 0, maxIov),
 		spare:   openSpare(),
 	}
-	w.ticks[TimeoutRead] = timerTicks(e.cfg.ReadTimeout)
-	w.ticks[TimeoutIdle] = timerTicks(e.cfg.IdleTimeout)
-	w.ticks[TimeoutWrite] = timerTicks(e.cfg.WriteTimeout)
+	w.setTimeouts(&e.cfg)
 	w.ticks[timeoutLinger] = ticksFor(LingerTimeout)
 	return w, nil
+}
+
+// setTimeouts takes cfg's timeouts for the timers armed from now on.
+func (w *worker) setTimeouts(cfg *Config) {
+	w.ticks[TimeoutRead] = timerTicks(cfg.ReadTimeout)
+	w.ticks[TimeoutIdle] = timerTicks(cfg.IdleTimeout)
+	w.ticks[TimeoutWrite] = timerTicks(cfg.WriteTimeout)
 }
 
 // timerTicks converts a configured timeout; 0 means no timer.
@@ -136,14 +141,18 @@ func (w *worker) onConnEvent(slot, gen uint32) {
 	}
 }
 
-// onWake takes new connections from the inbox (fair mode); Shutdown's
-// wake-up is seen by run after dispatch.
+// onWake takes new connections (fair mode) and calls ([Engine.Each]) from
+// the inbox; Shutdown's wake-up is seen by run after dispatch.
 func (w *worker) onWake() {
 	w.poll.ackWake()
 	for {
 		it, ok := w.inbox.pop()
 		if !ok {
 			return
+		}
+		if it.run != nil {
+			it.run(w)
+			continue
 		}
 		if w.draining {
 			unix.Close(it.fd)

@@ -20,6 +20,9 @@ type Env struct {
 	// Workers is the number of workers, for plugins that keep per-worker
 	// state (see [WorkerInit]). 0 means 1.
 	Workers int
+	// Previous, on a reload, is the Pipeline the new one replaces, still
+	// serving; nil at start-up. See [Context.Previous].
+	Previous *Pipeline
 }
 
 // Context is the API the core offers a plugin at Provision: its logger,
@@ -34,6 +37,7 @@ type Context struct {
 	hosts       []*VHost
 	dir         string
 	workers     int
+	previous    Plugin
 }
 
 // NewContext returns the Context of plugin name under cfg. [Load] calls it;
@@ -64,6 +68,7 @@ func newContext(name string, cfg *config.Config, env Env, hosts []*VHost) *Conte
 		hosts:       hosts,
 		dir:         cfg.Dir,
 		workers:     w,
+		previous:    env.Previous.Plugin(name),
 	}
 }
 
@@ -105,6 +110,17 @@ func (c *Context) Path(p string) string {
 	}
 	return filepath.Join(c.dir, p)
 }
+
+// Previous returns, on a reload, the instance of this plugin in the
+// configuration being replaced, or nil (at start-up, or when the plugin
+// was not loaded before). Both instances serve for a while: the old one
+// the requests in flight, the new one every request after the swap; the
+// old one's Cleanup runs after its last request. When the new
+// configuration fails to load, the new instance's Cleanup runs and the
+// old one goes on serving, untouched. A plugin may share a resource with its previous instance in Provision,
+// such as a log file both write to, counting its users so that the
+// Cleanup of either leaves it to the other.
+func (c *Context) Previous() Plugin { return c.previous }
 
 // Workers returns the number of workers.
 func (c *Context) Workers() int { return c.workers }

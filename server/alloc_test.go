@@ -100,7 +100,7 @@ func BenchmarkBlockingHello(b *testing.B) {
 	c := newConn(s, lc)
 	b.ReportAllocs()
 	b.ResetTimer()
-	if !c.openStages(false) || !s.track(c) {
+	if !c.openStages() || !s.track(c) {
 		b.Fatal("connection refused")
 	}
 	c.serve()

@@ -87,12 +87,22 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc}
-	c.rs.respondConfig = respondConfig{set: &s.set, clock: s.clock, draining: s.draining}
+	c.rs.respondConfig = respondConfig{clock: s.clock, draining: s.draining}
 	c.rs.cache = s.files
-	c.rs.lister = s.pp.lister
-	c.maxBuf = max(readBufSize, s.set.limits.MaxHeaderBytes+1)
+	c.use(s.current())
 	c.rctx = &c.rctxBuf
 	return c
+}
+
+// use points the connection at g's settings and plugins: its responder,
+// its head limit, an exchange when g's plugins see requests.
+func (c *conn) use(g *generation) {
+	c.gen = g
+	c.rs.set, c.rs.lister = &g.set, g.pp.lister
+	c.maxBuf = max(readBufSize, g.set.limits.MaxHeaderBytes+1)
+	if g.pp.requests && c.x == nil {
+		c.x = new(exchange)
+	}
 }
 
 // adopt serves a connection handed off by an event loop: buffered is the
@@ -107,10 +117,11 @@ func (s *Server) adopt(d engine.Detached) {
 	if lc, ok := d.Context.(*loopConn); ok {
 		c.adoptStages(lc)
 	}
-	c.openStages(false) // stage 10 ran on the loop
+	c.openStages() // stage 10 ran on the loop
 	if !s.track(c) {
 		d.Conn.Close()
 		c.closeErr = ErrShutdown
+		c.dropHeld()
 		c.closeStages()
 		return
 	}
@@ -127,7 +138,7 @@ func (c *conn) serve() {
 			c.readFailed(err)
 			return
 		}
-		if !c.handle(headLen) {
+		if !c.handleHeld(headLen) {
 			return
 		}
 	}
@@ -139,10 +150,13 @@ func (c *conn) serve() {
 // for the first one); once its first bytes arrive the whole head must come
 // within Timeout.
 func (c *conn) readHead() (int, error) {
+	if g := c.srv.current(); g != c.gen {
+		c.use(g) // a reload: its limits and timeouts from the next request on
+	}
 	headDeadline := false
 	for {
 		if c.start < c.end {
-			n, err := http1.Parse(c.buf[c.start:c.end], &c.req, &c.srv.set.limits)
+			n, err := http1.Parse(c.buf[c.start:c.end], &c.req, &c.gen.set.limits)
 			if err != nil || n > 0 {
 				return n, err
 			}
@@ -163,13 +177,13 @@ func (c *conn) readHead() (int, error) {
 			// that does (a read happens either way, so nothing that
 			// arrives meanwhile is missed).
 			runtime.Gosched()
-			timeout := c.srv.set.keepAliveTimeout
+			timeout := c.gen.set.keepAliveTimeout
 			if c.rs.served == 0 {
-				timeout = c.srv.set.timeout
+				timeout = c.gen.set.timeout
 			}
 			c.readTimeout(now, timeout)
 		case !headDeadline:
-			c.readTimeout(now, c.srv.set.timeout)
+			c.readTimeout(now, c.gen.set.timeout)
 			headDeadline = true
 		}
 		if err := c.fill(); err != nil {
@@ -208,6 +222,22 @@ func (c *conn) fill() error {
 	return err
 }
 
+// handleHeld answers the request as handle does, under the configuration
+// a loop handed it off with, else the current one, held until it ends.
+func (c *conn) handleHeld(headLen int) bool {
+	g := c.held
+	c.held = nil
+	if g == nil {
+		g = c.srv.acquire()
+	}
+	defer c.srv.release(g)
+	c.use(g)
+	if g.pp.conns && c.info.ID == 0 {
+		c.info = c.connInfo() // opened before a reload loaded plugins
+	}
+	return c.handle(headLen)
+}
+
 // handle answers the request whose head (buf[start:start+headLen]) is in
 // c.req, consuming its body, and reports whether the connection stays open.
 func (c *conn) handle(headLen int) bool {
@@ -217,10 +247,10 @@ func (c *conn) handle(headLen int) bool {
 	if c.h2c && c.upgradeH2C(headLen) {
 		return false
 	}
-	if c.x != nil {
+	if c.gen.pp.requests {
 		return c.handleStaged(headLen)
 	}
-	plan := c.srv.set.planBody(&c.req, headLen)
+	plan := c.gen.set.planBody(&c.req, headLen)
 	switch plan.action {
 	case bodyReject:
 		c.out = c.rs.closeError(c.out, plan.status, &c.rsp)
@@ -276,7 +306,7 @@ func (c *conn) discardBody() error {
 		} else if !c.body.pending() {
 			return nil
 		}
-		c.readTimeout(time.Now(), c.srv.set.timeout)
+		c.readTimeout(time.Now(), c.gen.set.timeout)
 		if err := c.fill(); err != nil {
 			if errors.Is(err, errHeadTooLarge) {
 				err = io.ErrNoProgress
@@ -440,7 +470,7 @@ func (c *conn) setReadDeadline(t time.Time) {
 func (c *conn) writeTimeout(now time.Time) {
 	dl, moved := c.sw.writeDL, !c.sw.writeDL.Equal(c.wdl)
 	if dl.IsZero() {
-		dl, moved = extend(c.wdl, now, c.srv.set.timeout)
+		dl, moved = extend(c.wdl, now, c.gen.set.timeout)
 	}
 	if moved {
 		c.wdl = dl
@@ -528,6 +558,7 @@ func (c *conn) close() {
 	if !c.hijacked {
 		c.nc.Close()
 	}
+	c.dropHeld()
 	c.closeStages()
 	c.srv.untrack(c)
 }

@@ -19,6 +19,11 @@ type connStages struct {
 	sw       streamWriter
 	br       bodyReader
 	carried  *carried // stage 20 already ran on the loop for the first request
+	// gen is the configuration of the request being served (held), or of
+	// the last one; held, when set, is the one a loop handed the first
+	// request off with, held for it.
+	gen      *generation
+	held     *generation
 	closeErr error    // why the connection ended, for stage 50
 	hijacked bool
 	head     []byte // a request head copied out of buf while its body is read
@@ -43,38 +48,51 @@ type clientWatch struct {
 // aLongTimeAgo is a deadline in the past, to interrupt a read.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// openStages prepares a new connection's plugin state and runs stage 10
-// (tls: it came on a TLS listener; the handshake comes after); false
-// means a plugin refused it.
-func (c *conn) openStages(tls bool) bool {
-	pp := &c.srv.pp
-	if !pp.conns {
+// openStages runs stage 10 for a new connection (on a TLS listener,
+// before the handshake); false means a plugin refused it.
+func (c *conn) openStages() bool {
+	if !c.gen.pp.conns || c.info.ID != 0 { // handed off by a loop: stage 10 ran there
 		return true
 	}
-	if pp.requests {
-		c.x = new(exchange)
-	}
-	if c.info.ID != 0 { // handed off by a loop: stage 10 ran there
-		return true
-	}
-	c.info = stage.ConnInfo{
-		ID:       c.srv.connID.Add(1),
-		Remote:   addrPort(c.nc.RemoteAddr()),
-		Local:    addrPort(c.nc.LocalAddr()),
-		TLS:      tls,
-		Accepted: time.Now(),
-	}
-	if pp.p.Accept(c.info) != stage.Continue {
+	c.info = c.connInfo()
+	g := c.srv.acquire()
+	defer c.srv.release(g)
+	if g.pp.p.Accept(c.info) != stage.Continue {
 		c.closeErr = stage.ErrRefused
 		return false
 	}
 	return true
 }
 
-// closeStages runs stage 50 once the socket is closed (or hijacked).
+// connInfo describes the connection to the plugins, with a new ID.
+func (c *conn) connInfo() stage.ConnInfo {
+	_, tls := c.nc.(*tlsConn)
+	return stage.ConnInfo{
+		ID:       c.srv.connID.Add(1),
+		Remote:   addrPort(c.nc.RemoteAddr()),
+		Local:    addrPort(c.nc.LocalAddr()),
+		TLS:      tls,
+		Accepted: time.Now(),
+	}
+}
+
+// closeStages runs stage 50 once the socket is closed (or hijacked), on
+// the plugins current then.
 func (c *conn) closeStages() {
-	if c.srv.pp.closers && c.info.ID != 0 {
-		c.srv.pp.p.Close(c.info, closeReason(c.closeErr))
+	if c.info.ID == 0 || !c.srv.current().pp.closers {
+		return
+	}
+	g := c.srv.acquire()
+	defer c.srv.release(g)
+	g.pp.p.Close(c.info, closeReason(c.closeErr))
+}
+
+// dropHeld releases the configuration a loop handed the connection off
+// with when no request used it.
+func (c *conn) dropHeld() {
+	if c.held != nil {
+		c.srv.release(c.held)
+		c.held = nil
 	}
 }
 
@@ -82,11 +100,14 @@ func (c *conn) closeStages() {
 // by c.rsp (the request is unknown: Done sees Conn, the default VHost and
 // Start).
 func (c *conn) parseFailedStages() {
-	if c.x == nil {
+	if !c.gen.pp.requests {
 		return
 	}
-	c.x.beginUnknown(&c.srv.pp, c.srv.set.vhosts, c.info)
-	c.x.done(&c.srv.pp, c.rsp.status, c.rsp.bodyLen(), nil)
+	g := c.srv.acquire()
+	defer c.srv.release(g)
+	c.use(g)
+	c.x.beginUnknown(&g.pp, g.set.vhosts, c.info)
+	c.x.done(&g.pp, c.rsp.status, c.rsp.bodyLen(), nil)
 }
 
 // handleStaged answers the request whose head is in c.req through the
@@ -94,13 +115,13 @@ func (c *conn) parseFailedStages() {
 // 30 (a handler: inline into memory, blocking with a streamWriter) or
 // the core, then 40. It reports whether the connection stays open.
 func (c *conn) handleStaged(headLen int) bool {
-	pp, x := &c.srv.pp, c.x
+	pp, x := &c.gen.pp, c.x
 	c.sw.readDL, c.sw.writeDL = time.Time{}, time.Time{} // a handler's deadlines end with its request
-	plan := c.srv.set.planBody(&c.req, headLen)
+	plan := c.gen.set.planBody(&c.req, headLen)
 	if plan.action == bodyDiscard && !c.bodyBuffered(headLen) {
 		headLen = c.detachHead(headLen)
 	}
-	x.begin(pp, &c.req, x.hostFor(c.srv.set.vhosts, c.req.Host), c.info)
+	x.begin(pp, &c.req, x.hostFor(c.gen.set.vhosts, c.req.Host), c.info)
 	if plan.action == bodyReject {
 		c.out = c.rs.closeError(c.out, plan.status, &c.rsp)
 		return c.finishStaged(nil)
@@ -136,7 +157,7 @@ func (c *conn) runFilters() stage.Verdict {
 	if !c.x.staged() {
 		return stage.Continue
 	}
-	return c.srv.pp.p.Request(&c.x.w, &c.x.r)
+	return c.gen.pp.p.Request(&c.x.w, &c.x.r)
 }
 
 // detachHead copies the head at buf[start:] out of the read buffer and
@@ -144,7 +165,7 @@ func (c *conn) runFilters() stage.Verdict {
 // head counts as consumed (the returned head length is 0).
 func (c *conn) detachHead(headLen int) int {
 	c.head = append(c.head[:0], c.buf[c.start:c.start+headLen]...)
-	http1.Parse(c.head, &c.req, &c.srv.set.limits)
+	http1.Parse(c.head, &c.req, &c.gen.set.limits)
 	c.start += headLen
 	return 0
 }
@@ -166,7 +187,7 @@ func (c *conn) answerCore(headLen int, plan bodyPlan) bool {
 	c.out = c.rs.respond(c.out, &c.req, &c.rsp)
 	var err error
 	if c.rsp.listDir {
-		c.out, err = c.rs.listing(c.out, &c.req, c.x, &c.srv.pp, &c.rsp)
+		c.out, err = c.rs.listing(c.out, &c.req, c.x, &c.gen.pp, &c.rsp)
 	}
 	return c.finishAfterBody(headLen, plan, mark, err)
 }
@@ -227,7 +248,7 @@ func (c *conn) sendContinue(plan bodyPlan, mark *int) error {
 func (c *conn) finishStaged(herr error) bool {
 	status, n := c.rsp.status, c.rsp.bodyLen()
 	ok := c.finishResponse()
-	c.x.done(&c.srv.pp, status, n, herr)
+	c.x.done(&c.gen.pp, status, n, herr)
 	return ok
 }
 
@@ -248,7 +269,7 @@ func (c *conn) serveBlocking(rule *stage.Rule, headLen int, plan bodyPlan) bool 
 			err = errors.Join(err, c.br.err)
 			break
 		}
-		rule2, core, err2 := x.route(&c.srv.pp, &c.req)
+		rule2, core, err2 := x.route(&c.gen.pp, &c.req)
 		if rule2 == nil {
 			c.rs.served-- // counted again by the answer
 			if core {
@@ -295,7 +316,7 @@ func (c *conn) runBlocking(rule *stage.Rule) error {
 // left of the body, runs stage 40 and reports whether the connection
 // stays open.
 func (c *conn) endBlocking(err error) bool {
-	sw, x, pp := &c.sw, c.x, &c.srv.pp
+	sw, x, pp := &c.sw, c.x, &c.gen.pp
 	switch {
 	case sw.hijacked:
 		c.hijacked = true
@@ -371,5 +392,8 @@ func (c *conn) stopWatch() {
 
 // adoptStages takes the loop's per-connection plugin state.
 func (c *conn) adoptStages(lc *loopConn) {
-	c.info, c.carried = lc.info, lc.carried
+	c.info, c.carried, c.held = lc.info, lc.carried, lc.gen
+	if c.held != nil {
+		c.use(c.held)
+	}
 }

@@ -20,7 +20,7 @@ const maxUpgradeBody = 64 << 10
 // (see upgradeH2C). The first bytes must arrive within Timeout.
 func (c *conn) serveH2C() {
 	c.h2c = true
-	c.nc.SetReadDeadline(time.Now().Add(c.srv.set.timeout))
+	c.nc.SetReadDeadline(time.Now().Add(c.gen.set.timeout))
 	for {
 		switch http2.MatchPreface(c.buf[:c.end]) {
 		case http2.PrefaceYes:

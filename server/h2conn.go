@@ -60,16 +60,17 @@ type h2stream struct {
 	req      http1.Request // the request, for the responder and the plugins
 	arena    []byte        // the bytes req views
 	rsp      response
-	body     []byte  // the stream's copy of rsp.body
-	segs     []h2seg // the body, in order
-	seg      int     // the segment being sent
-	off      int64   // bytes of segs[seg] sent
-	after    h2after // what follows the last segment
-	answered bool    // response headers written
-	waiting  bool    // answered once the request has ended (counted in h2conn.waiting)
-	closed   bool    // OnClose ran
-	status   int     // the status sent, for stage 40
-	sent     int64   // body bytes taken by WriteData, for stage 40
+	body     []byte      // the stream's copy of rsp.body
+	segs     []h2seg     // the body, in order
+	seg      int         // the segment being sent
+	off      int64       // bytes of segs[seg] sent
+	after    h2after     // what follows the last segment
+	answered bool        // response headers written
+	waiting  bool        // answered once the request has ended (counted in h2conn.waiting)
+	closed   bool        // OnClose ran
+	gen      *generation // the configuration serving the stream, held until finish
+	status   int         // the status sent, for stage 40
+	sent     int64       // body bytes taken by WriteData, for stage 40
 
 	// plugins (h2stage.go, h2handler.go)
 	x       *exchange // nil unless plugins see requests
@@ -120,9 +121,8 @@ func (c *conn) serveH2(buffered []byte, up *http2.UpgradeRequest) {
 		streams: make(map[uint32]*h2stream),
 		active:  time.Now(),
 	}
-	h.rs.respondConfig = respondConfig{set: &c.srv.set, clock: c.srv.clock, draining: c.srv.draining}
+	h.rs.respondConfig = respondConfig{clock: c.srv.clock, draining: c.srv.draining}
 	h.rs.cache = c.srv.files
-	h.rs.lister = c.srv.pp.lister
 	h.wake = make(chan struct{}, 1)
 	h.sc = http2.NewServerConn(h, nil)
 	defer h.waitHandlers()
@@ -143,7 +143,7 @@ func (h *h2conn) run() {
 	reads, ack, stop := make(chan []byte), make(chan struct{}), make(chan struct{})
 	defer close(stop)
 	go h.read(reads, ack, stop)
-	set := &h.c.srv.set
+	set := &h.c.srv.current().set
 	tick := time.NewTicker(min(max(min(set.timeout, set.keepAliveTimeout)/5, 100*time.Millisecond), time.Second))
 	defer tick.Stop()
 	stopping := h.c.srv.stopping
@@ -203,7 +203,7 @@ func (h *h2conn) read(reads chan<- []byte, ack <-chan struct{}, stop <-chan stru
 // Timeout (see stalled); or when requests have been waiting for more of
 // their bodies for Timeout.
 func (h *h2conn) checkTimeouts(now time.Time) {
-	set := &h.c.srv.set
+	set := &h.c.srv.current().set
 	idle := now.Sub(h.active)
 	switch {
 	case h.sc.Idle():
@@ -249,7 +249,7 @@ func (h *h2conn) stalled(now time.Time) bool {
 // false means the connection failed.
 func (h *h2conn) flush() bool {
 	for out := h.sc.Output(); len(out) > 0; out = h.sc.Output() {
-		h.c.nc.SetWriteDeadline(time.Now().Add(h.c.srv.set.timeout))
+		h.c.nc.SetWriteDeadline(time.Now().Add(h.c.srv.current().set.timeout))
 		n, err := h.c.nc.Write(out)
 		h.sc.Advance(n)
 		if err != nil {
@@ -269,7 +269,7 @@ func (h *h2conn) flush() bool {
 func (h *h2conn) OnRequest(s *http2.Stream) {
 	st := h.newStream(s)
 	switch {
-	case h.tooLarge(s.ContentLength):
+	case st.tooLarge(s.ContentLength):
 		h.respondStatus(st, 413)
 	case st.req.Method == http1.MethodUnknown:
 		h.respondStatus(st, 501)
@@ -306,7 +306,7 @@ func (h *h2conn) OnData(s *http2.Stream, p []byte, end bool) {
 		return
 	}
 	switch {
-	case h.tooLarge(s.Received()):
+	case st.tooLarge(s.Received()):
 		h.stopWaiting(st)
 		h.respondStatus(st, 413)
 	case end:
@@ -357,9 +357,10 @@ func (h *h2conn) finish(st *h2stream) {
 		if err == nil && st.code != http2.NoError && !st.dropped {
 			err = &http2.StreamError{StreamID: st.id, Code: st.code}
 		}
-		st.x.done(&h.c.srv.pp, st.status, st.sent, err)
+		st.x.done(&st.gen.pp, st.status, st.sent, err)
 	}
 	st.rsp.release()
+	h.c.srv.release(st.gen)
 	*st = h2stream{req: st.req, arena: st.arena, body: st.body[:0], segs: st.segs[:0], x: st.x}
 	h.free = append(h.free, st)
 }
@@ -374,27 +375,37 @@ func (h *h2conn) newStream(s *http2.Stream) *h2stream {
 		st = new(h2stream)
 	}
 	st.id = s.ID
+	st.gen = h.c.srv.acquire()
 	h.streams[s.ID] = st
 	req := h.request(s, st)
-	if pp := &h.c.srv.pp; pp.requests {
+	if pp := &st.gen.pp; pp.requests {
 		if st.x == nil {
 			st.x = new(exchange)
 		}
-		st.x.begin(pp, req, h.rs.set.vhosts.Lookup(req.Host), h.c.info)
+		if h.c.info.ID == 0 && pp.conns {
+			h.c.info = h.c.connInfo() // opened before a reload loaded plugins
+		}
+		st.x.begin(pp, req, st.gen.set.vhosts.Lookup(req.Host), h.c.info)
 		st.x.r.Proto = http1.Version20
 	}
 	return st
 }
 
+// use points the responder at st's configuration.
+func (h *h2conn) use(st *h2stream) {
+	h.rs.set, h.rs.lister = &st.gen.set, st.gen.pp.lister
+}
+
 // tooLarge reports whether a request body of n bytes exceeds
 // MaxRequestSize.
-func (h *h2conn) tooLarge(n int64) bool {
-	m := h.c.srv.set.maxRequestSize
+func (st *h2stream) tooLarge(n int64) bool {
+	m := st.gen.set.maxRequestSize
 	return m > 0 && n > m
 }
 
 // respondStatus answers st with the built-in page for status.
 func (h *h2conn) respondStatus(st *h2stream, status int) {
+	h.use(st)
 	h.head = h.rs.closeError(h.head[:0], status, &st.rsp)
 	if st.req.Method == http1.MethodHead {
 		st.rsp.release()

@@ -217,7 +217,7 @@ func (bh *h2handler) Read(p []byte) (int, error) {
 // wait waits for body bytes, the request's end, a change of the read
 // deadline, or Timeout (the read deadline dl when it is set).
 func (bh *h2handler) wait(dl time.Time) error {
-	d, stalled := bh.h.c.srv.set.timeout, errReadStalled
+	d, stalled := bh.h.c.srv.current().set.timeout, errReadStalled
 	if !dl.IsZero() {
 		d, stalled = time.Until(dl), errReadDeadline
 		if d <= 0 {
@@ -337,7 +337,7 @@ func (h *h2conn) feed(s *http2.Stream, st *h2stream, p []byte, end bool) {
 	switch {
 	case bh.discard:
 		drop = len(p)
-	case h.tooLarge(s.Received()):
+	case st.tooLarge(s.Received()):
 		drop = len(p) + len(bh.in) - bh.inOff
 		bh.in, bh.inOff, bh.inErr = bh.in[:0], 0, errBodyTooLarge
 		bh.discard = true
@@ -455,6 +455,7 @@ func (h *h2conn) write(st *h2stream, data []byte, end bool) {
 	id := st.id
 	if !st.answered {
 		st.answered = true
+		h.use(st)
 		h.rs.begin(&st.req, &st.rsp)
 		h.head, st.frame, st.remain = h.rs.streamHead(h.head[:0], &st.req, &st.bh.w.writerHead, end, false, int64(len(data)), &st.rsp)
 		st.status = st.rsp.status

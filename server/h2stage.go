@@ -43,7 +43,7 @@ func (h *h2conn) runStages(s *http2.Stream, st *h2stream) bool {
 	if !x.staged() {
 		return true
 	}
-	switch h.c.srv.pp.p.Request(&x.w, &x.r) {
+	switch st.gen.pp.p.Request(&x.w, &x.r) {
 	case stage.Close:
 		st.dropped = true
 		h.sc.Reset(s.ID, http2.Cancel)
@@ -59,7 +59,7 @@ func (h *h2conn) runStages(s *http2.Stream, st *h2stream) bool {
 // otherwise st.next says what answers. ended says whether the request
 // body has ended.
 func (h *h2conn) route(st *h2stream, ended bool) bool {
-	rule, core, err := st.x.route(&h.c.srv.pp, &st.req)
+	rule, core, err := st.x.route(&st.gen.pp, &st.req)
 	switch {
 	case rule != nil:
 		h.startHandler(st, rule, ended)
@@ -75,6 +75,7 @@ func (h *h2conn) route(st *h2stream, ended bool) bool {
 // directory without an index file.
 func (h *h2conn) answer(st *h2stream) {
 	req, x := &st.req, st.x
+	h.use(st)
 	if st.next == nextWritten {
 		h.rs.begin(req, &st.rsp)
 		h.head = h.rs.handlerAnswer(h.head[:0], req, x, st.herr, &st.rsp)
@@ -86,7 +87,7 @@ func (h *h2conn) answer(st *h2stream) {
 	}
 	h.head = h.rs.respond(h.head[:0], req, &st.rsp)
 	if st.rsp.listDir {
-		h.head, st.herr = h.rs.listing(h.head, req, x, &h.c.srv.pp, &st.rsp)
+		h.head, st.herr = h.rs.listing(h.head, req, x, &st.gen.pp, &st.rsp)
 	}
 	h.send(st)
 }

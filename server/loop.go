@@ -50,7 +50,8 @@ type loopWorker struct {
 	inline  []byte // small file bodies, read here then copied
 	cache   *static.Cache
 	release func(*os.File) // cache.ReleaseFile, made once: the sendfile release
-	pp      *pipe          // the server's plugins
+	gen     *generation    // the configuration the worker serves with (see use)
+	pp      *pipe          // gen's plugins
 	x       exchange       // the request through the stages, when plugins need one
 }
 
@@ -70,15 +71,24 @@ func (l *loop) makeWorkers(n int) {
 	l.workers = make([]loopWorker, n)
 	for i := range l.workers {
 		w := &l.workers[i]
-		w.rs.respondConfig = respondConfig{set: &s.set, clock: s.clock, draining: s.draining}
-		w.rs.lister = s.pp.lister
-		w.pp = &s.pp
+		w.rs.respondConfig = respondConfig{clock: s.clock, draining: s.draining}
+		w.use(s.current())
 		w.cache = static.NewCache(static.CacheConfig{})
 		w.rs.cache = w.cache
 		w.release = w.cache.ReleaseFile
 		w.head = make([]byte, 0, 1024)
 		w.inline = make([]byte, loopInlineMax)
 	}
+}
+
+// use points the worker at g's settings and plugins. It runs on the
+// worker's loop (Reload, through engine.Engine.Each) or before the loops
+// start. The worker's file cache stays: its entries are keyed by
+// document root and by the settings' static.Options, so none made under
+// another configuration is served.
+func (w *loopWorker) use(g *generation) {
+	w.gen, w.pp = g, &g.pp
+	w.rs.set, w.rs.lister = &g.set, g.pp.lister
 }
 
 // closeCaches closes every worker's file cache. Call it only once the
@@ -93,10 +103,20 @@ func (l *loop) closeCaches() {
 // capacity and shutdown); without plugins it accepts every connection and
 // keeps no state for it.
 func (l *loop) OnOpen(c *engine.Conn) bool {
-	pp := &l.srv.pp
+	pp := l.workers[c.Worker()].pp
 	if !pp.conns {
 		return true
 	}
+	lc := newLoopConn(c)
+	if pp.p.Accept(lc.info) != stage.Continue {
+		pp.p.Close(lc.info, stage.ErrRefused)
+		return false
+	}
+	return true
+}
+
+// newLoopConn gives c the plugin state the stages need.
+func newLoopConn(c *engine.Conn) *loopConn {
 	lc := &loopConn{info: stage.ConnInfo{
 		ID:       c.ID(),
 		Remote:   c.RemoteAddrPort(),
@@ -104,32 +124,57 @@ func (l *loop) OnOpen(c *engine.Conn) bool {
 		Worker:   c.Worker(),
 		Accepted: time.Now(),
 	}}
-	if pp.p.Accept(lc.info) != stage.Continue {
-		pp.p.Close(lc.info, stage.ErrRefused)
-		return false
-	}
 	c.SetContext(lc)
-	return true
+	return lc
 }
 
 // OnWritten has nothing to add once blocked output is flushed.
 func (l *loop) OnWritten(c *engine.Conn) engine.Action { return engine.Continue }
 
-// OnClose runs stage 50 for a connection with plugin state.
+// OnClose runs stage 50 for a connection with plugin state, and gives
+// back the configuration of a hand-off that did not happen.
 func (l *loop) OnClose(c *engine.Conn, err error) {
-	if lc, ok := c.Context().(*loopConn); ok && l.srv.pp.closers {
-		l.srv.pp.p.Close(lc.info, closeReason(err))
+	lc, ok := c.Context().(*loopConn)
+	if !ok {
+		return
+	}
+	if lc.gen != nil {
+		l.srv.release(lc.gen)
+		lc.gen = nil
+	}
+	if pp := l.workers[c.Worker()].pp; pp.closers {
+		pp.p.Close(lc.info, closeReason(err))
 	}
 }
 
-// OnData serves the request at the start of in: parse → body → respond →
+// OnData serves the request at the start of in (see serve). A connection
+// handed off takes a hold on the worker's configuration with it, for the
+// goroutine that serves the request.
+func (l *loop) OnData(c *engine.Conn, in []byte) (int, engine.Action) {
+	w := &l.workers[c.Worker()]
+	n, act := l.serve(c, w, in)
+	if act == engine.Handoff {
+		lc, ok := c.Context().(*loopConn)
+		if !ok {
+			lc = &loopConn{}
+			c.SetContext(lc)
+		}
+		w.gen.holds.Add(1) // never from 0: the worker's configuration is current until Each moves it
+		lc.gen = w.gen
+	}
+	return n, act
+}
+
+// serve serves the request at the start of in: parse → body → respond →
 // write. It consumes nothing until the head and a body to discard are
 // complete.
-func (l *loop) OnData(c *engine.Conn, in []byte) (n int, act engine.Action) {
-	w := &l.workers[c.Worker()]
+func (l *loop) serve(c *engine.Conn, w *loopWorker, in []byte) (n int, act engine.Action) {
 	defer l.recoverPanic(c, w, &n, &act)
-	headLen, err := http1.Parse(in, &w.req, &l.srv.set.limits)
+	headLen, err := http1.Parse(in, &w.req, &w.rs.set.limits)
 	lc, staged := c.Context().(*loopConn)
+	if !staged && w.pp.requests {
+		lc, staged = newLoopConn(c), true // opened before a reload loaded plugins
+	}
 	staged = staged && w.pp.requests
 	switch {
 	case err != nil && staged:

@@ -13,6 +13,9 @@ import (
 type loopConn struct {
 	info    stage.ConnInfo
 	carried *carried
+	// gen is the configuration a request was handed off under, held for
+	// the goroutine that goes on serving it (see loop.OnData).
+	gen *generation
 }
 
 // carried is the result of stage 20 for a request handed off after it.

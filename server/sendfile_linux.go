@@ -23,7 +23,7 @@ func (c *conn) sendFileTCP(tc *net.TCPConn, f *os.File, off, n int64) error {
 	for n > 0 {
 		left := min(n, sendfileChunk)
 		var serr error
-		c.nc.SetWriteDeadline(time.Now().Add(c.srv.set.timeout))
+		c.nc.SetWriteDeadline(time.Now().Add(c.gen.set.timeout))
 		err := rc.Write(func(fd uintptr) bool {
 			for left > 0 {
 				m, e := unix.Sendfile(int(fd), src, &off, int(left))

@@ -77,13 +77,19 @@ type Router interface {
 // [Driver]). Create it with New, bind with Listen, run Serve, stop with
 // Shutdown. A Server is a value: several can run in one process.
 type Server struct {
-	log    *slog.Logger
+	log *slog.Logger
+	// cfg is the configuration New was given: its listeners, workers and
+	// TLS files stay until a restart (see RestartKeys).
 	cfg    *config.Config
-	set    settings
 	opts   Options
 	driver Driver        // DriverEpoll or DriverGoroutine
 	engCfg engine.Config // for DriverEpoll
-	pp     pipe          // the plugins, loaded by New
+	// gen is the configuration new requests use: New's, then Reload's.
+	gen atomic.Pointer[generation]
+	// reloadMu serializes Reload and Serve's worker initialisation.
+	reloadMu    sync.Mutex
+	workers     int // the number of workers the plugins are told
+	initialized int // guarded by reloadMu: workers whose plugins InitWorker ran
 	// files answers the static requests of the goroutine driver's
 	// connections (HTTP/1.x, TLS, HTTP/2, hand-offs), which share it;
 	// Shutdown closes it after the last of them.
@@ -91,8 +97,6 @@ type Server struct {
 	connID atomic.Uint64 // last ConnInfo.ID given by the goroutine driver
 	clk    atomic.Pointer[clock.Clock]
 
-	cleanupOnce sync.Once
-	cleanupErr  error
 	// baseCtx is the parent of blocking handlers' request contexts;
 	// Shutdown cancels it when it closes the connections still busy.
 	baseCtx    context.Context
@@ -113,6 +117,11 @@ type Server struct {
 	// keeping alive.
 	shutting atomic.Bool
 
+	cleanupOnce sync.Once
+	// replaced are the generations Reload replaced, until Shutdown saw
+	// them cleaned up; guarded by mu.
+	replaced []*generation
+
 	mu        sync.Mutex
 	listeners []net.Listener     // guarded by mu; goroutine driver
 	specs     []listenSpec       // guarded by mu; how each of listeners is served
@@ -127,8 +136,8 @@ type Server struct {
 	stopOnce  sync.Once
 }
 
-// settings are the values the respond path reads, derived from the config
-// once in New and never modified afterwards.
+// settings are the values the respond path reads, derived from one
+// configuration (see generation) and never modified afterwards.
 type settings struct {
 	vhosts           *vhost.Table
 	static           static.Options
@@ -159,15 +168,6 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if len(cfg.Server.Listen) == 0 {
 		return nil, errors.New("server: no Listen address")
 	}
-	for _, h := range cfg.Hosts {
-		if err := checkDocRoot(h.DocumentRoot); err != nil {
-			return nil, fmt.Errorf("server: host %s: %w", h.File, err)
-		}
-	}
-	vt, err := vhost.New(cfg.Hosts)
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
 	driver, err := chooseDriver(opts.Driver, cfg)
 	if err != nil {
 		return nil, err
@@ -176,42 +176,44 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		log:      opts.Logger,
 		cfg:      cfg,
 		opts:     opts,
-		set:      newSettings(cfg, vt, opts.Version),
 		driver:   driver,
 		files:    static.NewSharedCache(static.CacheConfig{}),
 		conns:    make(map[*conn]struct{}),
 		drained:  make(chan struct{}),
 		stopping: make(chan struct{}),
 	}
-	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
-	workers := 1
+	s.workers = 1
 	if driver == DriverEpoll {
-		if s.engCfg, err = engineConfig(cfg, &s.set, &opts); err != nil {
-			return nil, err
+		s.workers = cfg.Server.Workers
+		if s.workers <= 0 {
+			s.workers = runtime.NumCPU()
 		}
-		workers = cfg.Server.Workers
-		if workers <= 0 {
-			workers = runtime.NumCPU()
-		}
-		s.engCfg.Workers = workers
 	}
-	if s.tlsStore, s.clientCAs, err = s.newTLSStore(cfg); err != nil {
-		s.cancelBase()
+	g, err := s.newGeneration(cfg, s.workers, nil)
+	if err != nil {
 		return nil, err
 	}
-	p, err := stage.Load(cfg, stage.Env{Logger: opts.Logger, Now: s.now, Workers: workers})
-	if err != nil {
-		s.cancelBase()
-		return nil, fmt.Errorf("server: plugins: %w", err)
+	if driver == DriverEpoll {
+		if s.engCfg, err = engineConfig(cfg, &g.set, &opts); err != nil {
+			g.pp.p.Cleanup()
+			return nil, err
+		}
+		s.engCfg.Workers = s.workers
 	}
-	s.pp = newPipe(p, vt, opts.Router)
+	if s.tlsStore, s.clientCAs, err = s.newTLSStore(cfg); err != nil {
+		g.pp.p.Cleanup()
+		return nil, err
+	}
+	s.gen.Store(g)
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	return s, nil
 }
 
-// Pipeline returns the plugins New loaded (nil-safe: an empty Pipeline
-// when plugins.load names none). Package gibbon uses it for its warnings,
-// Describe (gibbon -t) and ReopenLogs (the logger's Reopen on SIGUSR1).
-func (s *Server) Pipeline() *stage.Pipeline { return s.pp.p }
+// Pipeline returns the plugins of the current configuration (nil-safe:
+// an empty Pipeline when plugins.load names none). Package gibbon uses it
+// for its warnings, Describe (gibbon -t) and ReopenLogs (the logger's
+// Reopen on SIGUSR1).
+func (s *Server) Pipeline() *stage.Pipeline { return s.current().pp.p }
 
 // now is the plugins' clock: the server's coarse clock once Listen has
 // started it, else time.Now.
@@ -223,10 +225,22 @@ func (s *Server) now() time.Time {
 }
 
 // cleanup runs the plugins' Cleanup once, after the last request (the
-// logger writes what it holds and closes its files).
+// logger writes what it holds and closes its files): the current
+// configuration's, and waits for those of replaced ones. It returns the
+// current one's error.
 func (s *Server) cleanup() error {
-	s.cleanupOnce.Do(func() { s.cleanupErr = s.pp.p.Cleanup() })
-	return s.cleanupErr
+	s.reloadMu.Lock() // a Reload in progress ends first; none starts after
+	defer s.reloadMu.Unlock()
+	g := s.current()
+	s.cleanupOnce.Do(func() { s.release(g) })
+	<-g.cleaned
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, old := range s.replaced {
+		<-old.cleaned
+	}
+	s.replaced = nil
+	return g.cleanErr
 }
 
 // Driver returns the driver in use: DriverEpoll or DriverGoroutine.
@@ -440,12 +454,10 @@ func (s *Server) Serve() error {
 // initWorkers runs the plugins' thread-context hook for each of n workers
 // before any serves (connections of the goroutine driver report worker 0).
 func (s *Server) initWorkers(n int) error {
-	for id := range n {
-		if err := s.pp.p.InitWorker(id); err != nil {
-			return fmt.Errorf("server: plugins: %w", err)
-		}
-	}
-	return nil
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.initialized = n
+	return s.initGeneration(s.current())
 }
 
 // acceptLoop accepts connections on ln until it is closed and serves
@@ -482,7 +494,7 @@ func (s *Server) acceptLoop(ln net.Listener, spec listenSpec) error {
 // begin runs stage 10 for a new connection, then serves it as spec
 // says: TLS (HTTP/2 or HTTP/1.x by ALPN), h2c, or HTTP/1.x.
 func (c *conn) begin(spec listenSpec) {
-	if !c.openStages(spec.tls != nil) {
+	if !c.openStages() {
 		c.close()
 		return
 	}

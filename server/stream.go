@@ -95,7 +95,7 @@ func (w *streamWriter) SetWriteDeadline(t time.Time) error {
 // deadline (set by SetReadDeadline), else by Timeout from now.
 func (c *conn) bodyReadTimeout() {
 	if c.sw.readDL.IsZero() {
-		c.readTimeout(time.Now(), c.srv.set.timeout)
+		c.readTimeout(time.Now(), c.gen.set.timeout)
 	}
 }
 

@@ -98,8 +98,8 @@ func (s *Server) ReloadCertificates() error {
 // serveTLS runs a connection of a TLS listener: the handshake, bounded by
 // Timeout, then HTTP/2 when ALPN chose h2, else HTTP/1.x.
 func (c *conn) serveTLS(tc *tlsConn) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.srv.set.timeout)
-	tc.SetDeadline(time.Now().Add(c.srv.set.timeout))
+	ctx, cancel := context.WithTimeout(context.Background(), c.gen.set.timeout)
+	tc.SetDeadline(time.Now().Add(c.gen.set.timeout))
 	err := tc.HandshakeContext(ctx)
 	cancel()
 	tc.SetDeadline(time.Time{})

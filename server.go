@@ -328,6 +328,57 @@ func (s *Server) serve(srv *server.Server, served chan struct{}) error {
 	return err
 }
 
+// Reload swaps in the configuration of cfg, as the gibbon command does on
+// SIGHUP (nginx's reload): the virtual hosts with their document roots,
+// redirects and error pages, the MIME types, the plugins with their
+// configuration and the run-time settings (Timeout, KeepAlive,
+// KeepAliveTimeout, MaxKeepAliveRequest, MaxRequestSize, Indexfile,
+// HideVersion, Resume, SymLink, DefaultMimeType, UserDir) apply to every
+// request that starts afterwards, while the requests in flight finish
+// under the configuration they started with. The handlers registered
+// with Handle, HandleHTTP and Static stay; a default host without a
+// document root keeps the one it has. The TLS certificate files are read
+// again (see ReloadCertificates).
+//
+// A configuration that does not load (a document root that is not a
+// readable directory, a plugin that refuses its configuration, with file,
+// line and key where there is one) changes nothing: the error is returned
+// and the server goes on with the running configuration. The replaced
+// plugins are cleaned up once their last request has ended.
+//
+// What needs a restart keeps its running value, with a warning on
+// Config.Logger naming the keys that changed: Listen, Workers,
+// Balancing, WorkerCapacity, User, PidFile and the TLS certificate
+// files; so do the Logger, Version, Grace, Driver and Balancing New was
+// given. Before Check, Reload replaces the configuration Check will use.
+// After Shutdown it returns ErrStopped.
+func (s *Server) Reload(cfg Config) error {
+	m, empty, err := cfg.model()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return ErrStopped
+	}
+	if empty {
+		m.Hosts[0].DocumentRoot = s.model.Hosts[0].DocumentRoot
+	}
+	if s.srv == nil {
+		s.model, s.needRoot = m, m.Hosts[0].DocumentRoot == ""
+		return nil
+	}
+	if err := s.srv.Reload(m); err != nil {
+		return err
+	}
+	for _, w := range s.srv.Pipeline().Warnings() {
+		s.opts.Logger.Warn(w.String())
+	}
+	s.model = m
+	return nil
+}
+
 // ReloadCertificates reads the TLS certificate files again and swaps the
 // new certificates in for the next handshakes; on error the current ones
 // stay in use. It does nothing without TLS listeners, or before Check.

@@ -11,37 +11,39 @@ import (
 )
 
 // loadConfig finds the configuration: -o DIR, then -c DIR, then ./conf, then
-// the embedded default serving ./htdocs or the built-in welcome page. The
-// returned cleanup removes anything created here and is never nil.
-func loadConfig(o *options) (*config.Config, func(), error) {
-	nothing := func() {}
+// the embedded default serving ./htdocs or the built-in welcome page,
+// written to welcome when it is not "" (a reload), else to a new
+// temporary directory returned as created, for the caller to remove.
+func loadConfig(o *options, welcome string) (cfg *config.Config, created string, err error) {
 	switch {
 	case o.oneShot != "":
 		root, err := filepath.Abs(o.oneShot)
 		if err != nil {
-			return nil, nothing, err
+			return nil, "", err
 		}
-		return config.Default(root), nothing, nil
+		return config.Default(root), "", nil
 	case o.configDir != "":
 		cfg, err := config.Load(o.configDir, o.serverConf)
-		return cfg, nothing, err
+		return cfg, "", err
 	case isDir("conf"):
 		cfg, err := config.Load("conf", o.serverConf)
-		return cfg, nothing, err
+		return cfg, "", err
 	case o.serverConf != "":
-		return nil, nothing, fmt.Errorf("%s: no config directory: give one with -c or create ./conf", o.serverConf)
+		return nil, "", fmt.Errorf("%s: no config directory: give one with -c or create ./conf", o.serverConf)
 	case isDir("htdocs"):
 		root, err := filepath.Abs("htdocs")
 		if err != nil {
-			return nil, nothing, err
+			return nil, "", err
 		}
-		return config.Default(root), nothing, nil
+		return config.Default(root), "", nil
+	case welcome != "":
+		return config.Default(welcome), "", nil
 	}
 	root, err := materializeWelcome()
 	if err != nil {
-		return nil, nothing, err
+		return nil, "", err
 	}
-	return config.Default(root), func() { os.RemoveAll(root) }, nil
+	return config.Default(root), root, nil
 }
 
 // applyOverrides applies -p, -w, -I, --https, --tls-cert and --tls-key to

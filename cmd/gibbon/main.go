@@ -49,8 +49,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg, cleanup, err := loadConfig(opts)
-	defer cleanup()
+	cfg, welcome, err := loadConfig(opts, "")
+	if welcome != "" {
+		defer os.RemoveAll(welcome)
+	}
 	if err != nil {
 		printError(stderr, err)
 		return 1
@@ -77,7 +79,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		srv.Shutdown(context.Background()) // the plugins' Cleanup
 		return 0
 	}
-	return serve(srv, cfg, logger, stderr)
+	reload := func() {
+		reloadConfig(srv, opts, welcome, logger)
+	}
+	return serve(srv, cfg, reload, logger, stderr)
 }
 
 // serverConfig maps the loaded configuration and the command line to the
@@ -92,8 +97,8 @@ func serverConfig(cfg *config.Config, o *options, logger *slog.Logger) gibbon.Co
 }
 
 // serve binds the listeners, drops privileges, writes the pid file and runs
-// the server until a termination signal arrives.
-func serve(srv *gibbon.Server, cfg *config.Config, logger *slog.Logger, stderr io.Writer) int {
+// the server until a termination signal arrives; reload answers SIGHUP.
+func serve(srv *gibbon.Server, cfg *config.Config, reload func(), logger *slog.Logger, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
@@ -144,7 +149,7 @@ func serve(srv *gibbon.Server, cfg *config.Config, logger *slog.Logger, stderr i
 			srv.Shutdown(context.Background()) // the plugins' Cleanup
 			return 1
 		case <-hup:
-			reloadCertificates(srv, logger)
+			reload()
 		case <-usr1:
 			reopenLogs(srv, logger)
 		case <-ctx.Done():
@@ -165,15 +170,27 @@ func serve(srv *gibbon.Server, cfg *config.Config, logger *slog.Logger, stderr i
 	return 0
 }
 
-// reloadCertificates answers SIGHUP: the TLS certificate files are read
-// again; on error the current certificates stay. Only certificates are
-// reloaded: the rest of the configuration needs a restart.
-func reloadCertificates(srv *gibbon.Server, logger *slog.Logger) {
-	if err := srv.ReloadCertificates(); err != nil {
-		logger.Error("SIGHUP: reloading TLS certificates failed; keeping the current ones", "err", err)
+// reloadConfig answers SIGHUP: the configuration is found and loaded as
+// at start-up (with the same command-line overrides) and swapped in for
+// new requests, TLS certificates included (Server.Reload). A
+// configuration that fails to load is logged, each error with its file,
+// line and key, and the running one stays.
+func reloadConfig(srv *gibbon.Server, o *options, welcome string, logger *slog.Logger) {
+	cfg, _, err := loadConfig(o, welcome)
+	if err == nil {
+		for _, w := range cfg.Warnings {
+			logger.Warn(w.String())
+		}
+		err = applyOverrides(cfg, o)
+	}
+	if err == nil {
+		err = srv.Reload(serverConfig(cfg, o, logger))
+	}
+	if err != nil {
+		logger.Error("SIGHUP: the configuration did not load; keeping the running one", "err", message(err))
 		return
 	}
-	logger.Info("SIGHUP: TLS certificates reloaded")
+	logger.Info("SIGHUP: configuration reloaded")
 }
 
 // reopenLogs answers SIGUSR1: the logger plugin, when loaded, reopens its

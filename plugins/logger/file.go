@@ -32,10 +32,14 @@ type file struct {
 	wmu sync.Mutex // guards f; held while writing and reopening
 	f   *os.File
 
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	// users counts the Loggers writing to the file (a reload shares it
+	// with the next one); guarded by mu. The last close closes it.
+	users  int
+	every  chan time.Duration // a new flush interval for run
+	wake   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	closed bool // guarded by mu
 }
 
 func openOS(path string) (*os.File, error) {
@@ -47,7 +51,7 @@ func openFile(path string, every time.Duration, log *slog.Logger) (*file, error)
 	if err != nil {
 		return nil, err
 	}
-	lf := &file{path: path, log: log, f: f,
+	lf := &file{path: path, log: log, f: f, users: 1, every: make(chan time.Duration, 1),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go lf.run(every)
 	return lf, nil
@@ -88,6 +92,8 @@ func (lf *file) run(every time.Duration) {
 		case <-lf.stop:
 			lf.flush(spare)
 			return
+		case d := <-lf.every:
+			t.Reset(d)
 		case <-t.C:
 		case <-lf.wake:
 		}
@@ -130,15 +136,38 @@ func (lf *file) reopen() error {
 	return old.Close()
 }
 
-// close stops the goroutine, which writes what waits, and closes the file.
+// share adds a Logger as a user of lf, flushing every d from now on; false
+// when lf is closed already.
+func (lf *file) share(d time.Duration) bool {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if lf.closed {
+		return false
+	}
+	lf.users++
+	select {
+	case <-lf.every: // a newer interval replaces one not taken yet
+	default:
+	}
+	lf.every <- d
+	return true
+}
+
+// close drops a user of lf (see share); the last one stops the
+// goroutine, which writes what waits, and closes the file. A Logger
+// closes each of its files once.
 func (lf *file) close() error {
-	var err error
-	lf.once.Do(func() {
-		close(lf.stop)
-		<-lf.done
-		lf.wmu.Lock()
-		err = errors.Join(lf.f.Sync(), lf.f.Close())
-		lf.wmu.Unlock()
-	})
-	return err
+	lf.mu.Lock()
+	lf.users--
+	last := lf.users == 0
+	lf.closed = last
+	lf.mu.Unlock()
+	if !last {
+		return nil
+	}
+	close(lf.stop)
+	<-lf.done
+	lf.wmu.Lock()
+	defer lf.wmu.Unlock()
+	return errors.Join(lf.f.Sync(), lf.f.Close())
 }

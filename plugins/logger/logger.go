@@ -51,13 +51,16 @@ func (l *Logger) Reopen() error {
 	return errors.Join(errs...)
 }
 
-// Cleanup writes every waiting line and closes the files. Lines logged
-// after Cleanup are lost; the server calls it after the last request.
+// Cleanup writes every waiting line and closes the files, except those
+// shared with the Logger of a reloaded configuration, which that one
+// closes. Lines logged after Cleanup are lost; the server calls it after
+// the last request. A second Cleanup does nothing.
 func (l *Logger) Cleanup() error {
 	var errs []error
 	for _, f := range l.files {
 		errs = append(errs, f.close())
 	}
+	l.files = nil
 	return errors.Join(errs...)
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"gibbon/config"
 	"gibbon/plugins/logger"
 	"gibbon/stage"
 	"gibbon/stage/stagetest"
@@ -200,5 +201,59 @@ func TestConcurrent(t *testing.T) {
 	got := read(t, filepath.Join(dir, "access.log"))
 	if n := strings.Count(got, "GET /c HTTP/1.1 200 5\n"); n != 4000 {
 		t.Errorf("%d whole lines, want 4000", n)
+	}
+}
+
+// TestReloadSharesFiles checks that the Logger of a reloaded
+// configuration (stage.Env.Previous) writes to the file its previous
+// instance has open, so that there is one writer per file (lines in
+// order, none lost), and that the file is closed only by the second
+// Cleanup, in either order; a failed load leaves the old Logger's files
+// open.
+func TestReloadSharesFiles(t *testing.T) {
+	t.Parallel()
+	for _, oldFirst := range []bool{true, false} {
+		files := map[string]string{
+			"plugins.load":  "[PLUGINS]\n    Load logger\n",
+			"sites/default": "[HOST]\n    DocumentRoot htdocs\n[LOGGER]\n    AccessLog logs/access.log\n",
+			"logs/.keep":    "",
+		}
+		cfg := stagetest.Config(t, files)
+		old, err := stage.Load(cfg, stage.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		access := filepath.Join(cfg.Dir, "logs", "access.log")
+		bad := *cfg
+		bad.Hosts = []config.Host{cfg.Hosts[0]}
+		bad.Hosts[0].Sections = nil
+		bad.Plugins = &config.Section{Name: "PLUGINS", Entries: []config.Entry{{Key: "Load", Value: "logger"}, {Key: "Load", Value: "nosuch"}}}
+		if _, err := stage.Load(&bad, stage.Env{Previous: old}); err == nil {
+			t.Fatal("a configuration naming an unknown plugin loaded")
+		}
+		next, err := stage.Load(cfg, stage.Env{Previous: old})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vh := old.Hosts()[0].VHost
+		old.Done(stagetest.NewRequest(vh, "GET", "/old"), stage.Outcome{Status: 200})
+		next.Done(stagetest.NewRequest(next.Hosts()[0].VHost, "GET", "/new"), stage.Outcome{Status: 200})
+		first, second := old, next
+		if !oldFirst {
+			first, second = next, old
+		}
+		if err := first.Cleanup(); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(t, access); got != "" {
+			t.Fatalf("the first Cleanup closed the shared file: %q", got)
+		}
+		if err := second.Cleanup(); err != nil {
+			t.Fatal(err)
+		}
+		got := read(t, access)
+		if !strings.Contains(got, "GET /old") || !strings.Contains(got, "GET /new") || strings.Index(got, "/old") > strings.Index(got, "/new") {
+			t.Fatalf("access log %q: want the old line, then the new one", got)
+		}
 	}
 }

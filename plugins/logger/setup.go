@@ -1,6 +1,7 @@
 package logger
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,24 +95,36 @@ func parseFormat(e config.Entry) (Format, error) {
 }
 
 // Provision opens the log files (each path once, created 0600, appended
-// to) and starts one flushing goroutine per file.
+// to) and starts one flushing goroutine per file. On a reload a file the
+// previous Logger has open is shared with it rather than opened again:
+// one writer per file, lines in order, none lost; whichever of the two is
+// cleaned up last closes it.
 func (l *Logger) Provision(ctx *stage.Context) error {
 	l.log = ctx.Logger()
 	l.now = ctx.Now
 	files := make(map[string]*file)
+	if prev, ok := ctx.Previous().(*Logger); ok {
+		for _, f := range prev.files {
+			files[f.path] = f
+		}
+	}
 	open := func(p string) (*file, error) {
 		if p == "" {
 			return nil, nil
 		}
 		p = ctx.Path(p)
-		if f, ok := files[p]; ok {
+		f, ok := files[p]
+		switch {
+		case ok && slices.Contains(l.files, f):
 			return f, nil
+		case ok && f.share(l.flush):
+		default:
+			var err error
+			if f, err = openFile(p, l.flush, l.log); err != nil {
+				return nil, err
+			}
+			files[p] = f
 		}
-		f, err := openFile(p, l.flush, l.log)
-		if err != nil {
-			return nil, err
-		}
-		files[p] = f
 		l.files = append(l.files, f)
 		return f, nil
 	}

@@ -21,8 +21,9 @@
 // then tells the plugin chain: gibbon -t), [Server.Listen] binds every
 // address, so that root privileges may be dropped before [Server.Serve]
 // accepts, and [Server.Shutdown] stops gracefully. While it serves,
-// [Server.ReloadCertificates] reads the TLS certificates again (SIGHUP)
-// and [Server.ReopenLogs] reopens the logger plugin's files (SIGUSR1).
+// [Server.Reload] swaps in a new configuration for new requests, keeping
+// the registered handlers (SIGHUP), [Server.ReloadCertificates] reads
+// the TLS certificates again and [Server.ReopenLogs] reopens the logger plugin's files (SIGUSR1).
 // [Config.Driver] and [Config.Balancing] choose how connections are
 // served (--driver, -B).
 //

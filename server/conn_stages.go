@@ -14,17 +14,17 @@ import (
 // connStages is the goroutine driver's per-connection plugin state, set
 // when the server has plugins that see connections or requests.
 type connStages struct {
-	info     stage.ConnInfo
-	x        *exchange // nil unless plugins see requests
-	sw       streamWriter
-	br       bodyReader
-	carried  *carried // stage 20 already ran on the loop for the first request
+	info    stage.ConnInfo
+	x       *exchange // nil unless plugins see requests
+	sw      streamWriter
+	br      bodyReader
+	carried *carried // stage 20 already ran on the loop for the first request
 	// gen is the configuration of the request being served (held), or of
 	// the last one; held, when set, is the one a loop handed the first
 	// request off with, held for it.
 	gen      *generation
 	held     *generation
-	closeErr error    // why the connection ended, for stage 50
+	closeErr error // why the connection ended, for stage 50
 	hijacked bool
 	head     []byte // a request head copied out of buf while its body is read
 	watching bool

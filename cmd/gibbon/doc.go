@@ -33,9 +33,9 @@
 //	-h, --help             print this help and exit
 //
 // SIGUSR1 makes the logger plugin reopen its files (log rotation,
-// Server.ReopenLogs); SIGHUP reloads the TLS certificates
-// (Server.ReloadCertificates; the rest of the configuration needs a
-// restart); -t loads the plugins without binding (Server.Check) and
+// Server.ReopenLogs); SIGHUP reloads the whole configuration, TLS
+// certificates included (Server.Reload: a configuration that fails is
+// logged and the running one stays); -t loads the plugins without binding (Server.Check) and
 // prints Server.Describe; at shutdown the plugins' Cleanup runs after the
 // last request, so the logger writes every line it holds.
 //

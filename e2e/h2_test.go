@@ -284,7 +284,7 @@ func TestTLSSNIAndReload(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !strings.Contains(s.stderr.String(), "TLS certificates reloaded") {
+	if !strings.Contains(s.stderr.String(), "SIGHUP: configuration reloaded") {
 		t.Errorf("no reload message in the log:\n%s", s.stderr)
 	}
 }

@@ -229,7 +229,7 @@ func (h *h2conn) checkTimeouts(now time.Time) {
 // instead (resetting the stream when it passes), as the handler's
 // deadline governs in x/net/http2's server.
 func (h *h2conn) stalled(now time.Time) bool {
-	limit := h.c.srv.set.timeout
+	limit := h.c.srv.current().set.timeout
 	if t := h.sc.BlockedSince(); t.IsZero() || now.Sub(t) <= limit {
 		return false
 	}

@@ -243,6 +243,33 @@ func ExampleServer_Serve() {
 	// <nil>
 }
 
+func ExampleServer_Reload() {
+	v1, _ := os.MkdirTemp("", "v1")
+	defer os.RemoveAll(v1)
+	v2, _ := os.MkdirTemp("", "v2")
+	defer os.RemoveAll(v2)
+	os.WriteFile(v1+"/index.html", []byte("version 1\n"), 0o644)
+	os.WriteFile(v2+"/index.html", []byte("version 2\n"), 0o644)
+	cfg := gibbon.Config{Listen: []string{"127.0.0.1:0"}, DocumentRoot: v1}
+	srv, _ := gibbon.New(cfg)
+	srv.HandleFunc("/api/", func(c *gibbon.Ctx) { c.String(200, "api\n") })
+	if err := srv.Start(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	fetch("http://" + srv.Addr().String() + "/")
+	cfg.DocumentRoot = v2 // or a new gibbon.LoadConfig of the same directory
+	if err := srv.Reload(cfg); err != nil {
+		log.Print("keeping the running configuration: ", err)
+	}
+	fetch("http://" + srv.Addr().String() + "/")
+	fetch("http://" + srv.Addr().String() + "/api/") // routes stay
+	// Output:
+	// 200 version 1
+	// 200 version 2
+	// 200 api
+}
+
 func ExampleServer_ReloadCertificates() {
 	srv, _ := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0 tls h2"}})
 	if err := srv.Start(context.Background()); err != nil {

@@ -13,103 +13,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"gibbon/internal/fcgitest"
 )
 
-// backendProc is a FastCGI backend process started by a test (php-fpm or
-// the test binary as a net/http/fcgi responder) on a unix socket. kill
-// ends it with its children at once; start runs it again on the same
-// socket.
-type backendProc struct {
-	t    *testing.T
-	sock string
-	mk   func() *exec.Cmd
-	cmd  *exec.Cmd
-}
-
-func newBackendProc(t *testing.T, sock string, mk func() *exec.Cmd) *backendProc {
-	t.Helper()
-	b := &backendProc{t: t, sock: sock, mk: mk}
-	b.start()
-	t.Cleanup(b.kill)
-	return b
-}
-
-func (b *backendProc) start() {
-	b.t.Helper()
-	os.Remove(b.sock)
-	b.cmd = b.mk()
-	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := b.cmd.Start(); err != nil {
-		b.t.Fatal(err)
-	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := os.Stat(b.sock); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("%s did not listen on %s", b.cmd.Path, b.sock)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (b *backendProc) kill() {
-	if b.cmd != nil && b.cmd.Process != nil {
-		syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
-		b.cmd.Wait()
-		b.cmd = nil
-	}
-}
-
-// phpFPM finds php-fpm; without it the test is skipped, unless CI=true
-// (test.sh installs it).
-func phpFPM(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"php-fpm8.2", "php-fpm", "php-fpm8.3", "php-fpm8.4"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		if _, err := os.Stat("/usr/sbin/" + name); err == nil {
-			return "/usr/sbin/" + name
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("php-fpm is required under CI: ./test.sh installs it")
-	}
-	t.Skip("php-fpm not installed")
-	return ""
-}
-
-// startPHPFPM runs php-fpm with a generated pool of children static
-// children on a unix socket.
-func startPHPFPM(t *testing.T, children int) *backendProc {
-	t.Helper()
-	bin, dir := phpFPM(t), t.TempDir()
-	sock := filepath.Join(dir, "fpm.sock")
-	args := []string{"-F", "-y", filepath.Join(dir, "fpm.conf")}
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user = root\ngroup = root\n"
-		args = append(args, "-R")
-	}
-	conf := fmt.Sprintf("[global]\nerror_log = %[1]s/fpm.log\npid = %[1]s/fpm.pid\ndaemonize = no\n[www]\n%[2]slisten = %[3]s\n"+
-		"pm = static\npm.max_children = %[4]d\ncatch_workers_output = yes\nsecurity.limit_extensions = .php\n",
-		dir, user, sock, children)
-	if err := os.WriteFile(filepath.Join(dir, "fpm.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return newBackendProc(t, sock, func() *exec.Cmd { return exec.Command(bin, args...) })
-}
-
 // startGoFCGI runs the test binary as a net/http/fcgi responder.
-func startGoFCGI(t *testing.T) *backendProc {
+func startGoFCGI(t *testing.T) *fcgitest.Proc {
 	t.Helper()
 	bin, sock := testBinary(t), filepath.Join(t.TempDir(), "go.sock")
-	return newBackendProc(t, sock, func() *exec.Cmd {
+	return fcgitest.Start(t, sock, func() *exec.Cmd {
 		cmd := exec.Command(bin, sock)
 		cmd.Env = append(os.Environ(), "GIBBON_E2E_HELPER=fcgi")
 		return cmd
@@ -136,11 +50,11 @@ echo 'GET_a=', $_GET['a'] ?? '', "\n";`,
 }
 
 // fastcgiSite starts php-fpm, the Go responder and gibbon in front of both.
-func fastcgiSite(t *testing.T, driver string) (*proc, string, *backendProc, *backendProc) {
+func fastcgiSite(t *testing.T, driver string) (*proc, string, *fcgitest.Proc, *fcgitest.Proc) {
 	t.Helper()
-	fpm, gofcgi := startPHPFPM(t, 8), startGoFCGI(t)
+	fpm, gofcgi := fcgitest.PHPFPM(t, 8), startGoFCGI(t)
 	fc := fmt.Sprintf("[FASTCGI_SERVER]\n    ServerName php\n    ServerPath %s\n    MaxConnections 8\n    KeepAlive on\n    QueueTimeout 30\n\n"+
-		"[FASTCGI_SERVER]\n    ServerName go\n    ServerPath %s\n    MaxConnections 8\n    Extensions .fcgi\n", fpm.sock, gofcgi.sock)
+		"[FASTCGI_SERVER]\n    ServerName go\n    ServerPath %s\n    MaxConnections 8\n    Extensions .fcgi\n", fpm.Sock, gofcgi.Sock)
 	site := "\n[HANDLERS]\n    Match /.*\\.php fastcgi php\n    Match ^/go/ fastcgi go\n"
 	dir, root := pluginConf(t, []string{"fastcgi"}, site, map[string]string{"plugins/fastcgi/fastcgi.conf": fc})
 	writeFiles(t, dir, map[string]string{"gibbon.conf": serverConf("    MaxRequestSize 4096", "    Indexfile index.php index.html")})
@@ -246,7 +160,7 @@ func TestFastCGI(t *testing.T) {
 		})
 		t.Run("backend killed", func(t *testing.T) {
 			for _, tc := range []struct {
-				b         *backendProc
+				b         *fcgitest.Proc
 				slow, now string
 			}{{fpm, "/sleep.php", "/hello.php"}, {gofcgi, "/go/app.fcgi/sleep", "/go/app.fcgi/echo"}} {
 				type result struct {
@@ -264,14 +178,14 @@ func TestFastCGI(t *testing.T) {
 					done <- result{resp.StatusCode, nil}
 				}()
 				time.Sleep(300 * time.Millisecond) // the request is at the backend
-				tc.b.kill()
+				tc.b.Kill()
 				if r := <-done; r.code != 502 {
 					t.Errorf("%s while the backend dies: %d %v, want 502", tc.slow, r.code, r.err)
 				}
 				if resp, _ := get(t, p, "", tc.now); resp.StatusCode != 502 {
 					t.Errorf("%s with the backend down: %d, want 502", tc.now, resp.StatusCode)
 				}
-				tc.b.start()
+				tc.b.Restart()
 				if resp, body := get(t, p, "", tc.now); resp.StatusCode != 200 {
 					t.Errorf("%s after the restart: %d %q", tc.now, resp.StatusCode, body)
 				}

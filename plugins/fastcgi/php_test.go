@@ -7,102 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"mime/multipart"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"gibbon/internal/fcgitest"
 	"gibbon/stage"
 	"gibbon/stage/stagetest"
 )
-
-// phpFPMBinary finds php-fpm; without it the test is skipped, unless
-// CI=true (test.sh installs it).
-func phpFPMBinary(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"php-fpm8.2", "php-fpm", "php-fpm8.3", "php-fpm8.4"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		if _, err := os.Stat("/usr/sbin/" + name); err == nil {
-			return "/usr/sbin/" + name
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("php-fpm not found (apt-get install -y php-fpm)")
-	}
-	t.Skip("php-fpm not found")
-	return ""
-}
-
-// phpFPM is a php-fpm master started by a test, listening on sock.
-type phpFPM struct {
-	bin, dir, sock string
-	cmd            *exec.Cmd
-}
-
-// startPHPFPM starts php-fpm with a generated config (4 static children)
-// on a unix socket in a temp dir; it is killed when the test ends.
-func startPHPFPM(t *testing.T) *phpFPM {
-	t.Helper()
-	f := &phpFPM{bin: phpFPMBinary(t), dir: t.TempDir()}
-	f.sock = filepath.Join(f.dir, "fpm.sock")
-	f.start(t)
-	t.Cleanup(f.kill)
-	return f
-}
-
-func (f *phpFPM) start(t *testing.T) {
-	t.Helper()
-	os.Remove(f.sock)
-	user := ""
-	args := []string{"-F", "-y", filepath.Join(f.dir, "fpm.conf")}
-	if os.Geteuid() == 0 {
-		user = "user = root\ngroup = root\n"
-		args = append(args, "-R")
-	}
-	conf := fmt.Sprintf(`[global]
-error_log = %[1]s/fpm.log
-pid = %[1]s/fpm.pid
-daemonize = no
-[www]
-%[2]slisten = %[3]s
-pm = static
-pm.max_children = 4
-catch_workers_output = yes
-security.limit_extensions = .php
-php_admin_value[error_log] = %[1]s/php.log
-php_admin_flag[log_errors] = on
-`, f.dir, user, f.sock)
-	must(t, os.WriteFile(filepath.Join(f.dir, "fpm.conf"), []byte(conf), 0o644))
-	f.cmd = exec.Command(f.bin, args...)
-	f.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	must(t, f.cmd.Start())
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		// The socket file appears at bind, before listen: wait for a
-		// connection to be accepted, not for the file.
-		if c, err := net.Dial("unix", f.sock); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	log, _ := os.ReadFile(filepath.Join(f.dir, "fpm.log"))
-	t.Fatalf("php-fpm did not listen on %s:\n%s", f.sock, log)
-}
-
-// kill kills the master and its children at once (SIGKILL to the group).
-func (f *phpFPM) kill() {
-	if f.cmd != nil && f.cmd.Process != nil {
-		syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
-		f.cmd.Wait()
-	}
-}
 
 var phpScripts = map[string]string{
 	"info.php": `<?php
@@ -124,15 +38,15 @@ echo 'PHP_SELF=', $_SERVER['PHP_SELF'], "\n";`,
 	"source.txt":    `<?php echo 'never run';`,
 }
 
-func phpSite(t *testing.T, f *phpFPM, extra ...string) (*stage.Pipeline, string) {
+func phpSite(t *testing.T, f *fcgitest.Proc, extra ...string) (*stage.Pipeline, string) {
 	t.Helper()
-	conf := serverConf("php", "ServerPath "+f.sock, append([]string{"MaxConnections 4", "KeepAlive on", "QueueTimeout 60", "ReadTimeout 30"}, extra...)...)
+	conf := serverConf("php", "ServerPath "+f.Sock, append([]string{"MaxConnections 4", "KeepAlive on", "QueueTimeout 60", "ReadTimeout 30"}, extra...)...)
 	return site(t, conf, "    Match /.*\\.php fastcgi php\n", phpScripts)
 }
 
 func TestPHP(t *testing.T) {
 	t.Parallel()
-	f := startPHPFPM(t)
+	f := fcgitest.PHPFPM(t, 4)
 	p, root := phpSite(t, f)
 
 	t.Run("server variables", func(t *testing.T) {
@@ -232,7 +146,7 @@ func TestPHP(t *testing.T) {
 
 func TestPHPBackendKilled(t *testing.T) {
 	t.Parallel()
-	f := startPHPFPM(t)
+	f := fcgitest.PHPFPM(t, 4)
 	p, root := phpSite(t, f)
 	for range 3 { // fill the pool with kept-alive connections
 		w, err := get(t, p, "GET", "/index.php", "")
@@ -253,7 +167,7 @@ func TestPHPBackendKilled(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	f.kill()
+	f.Kill()
 	select {
 	case err := <-done:
 		if stage.StatusOf(err) != 502 {
@@ -265,7 +179,7 @@ func TestPHPBackendKilled(t *testing.T) {
 	if _, err := get(t, p, "GET", "/index.php", ""); stage.StatusOf(err) != 502 {
 		t.Errorf("backend down: %v, want 502", err)
 	}
-	f.start(t) // a new backend on the same socket
+	f.Restart() // a new backend on the same socket
 	w, err := get(t, p, "GET", "/index.php", "")
 	if err != nil || w.String() != "index executed" {
 		t.Errorf("after restart: %v %q", err, w.String())
@@ -306,7 +220,7 @@ func hammerPath(t *testing.T, p *stage.Pipeline, path string, n int) {
 // starveAfter at most.
 func TestPHPMoreConnectionsThanChildren(t *testing.T) {
 	t.Parallel()
-	f := startPHPFPM(t) // 4 children
+	f := fcgitest.PHPFPM(t, 4) // 4 children
 	p, _ := phpSite(t, f, "MaxConnections 12", "ReadTimeout 30")
 	start := time.Now()
 	for range 3 {

@@ -32,11 +32,30 @@
 // file for the directory path too). So "Match /.*\.php fastcgi" runs
 // /dir/index.php for "/dir/", never serving it as a static file.
 //
+// # Learning the backend's capacity
+//
+// A php-fpm child takes a connection from the listen queue only when it is
+// free and then stays with it until it closes, so a kept-alive connection
+// beyond the children is never taken while the others stay open (the
+// kernel accepted the connect for php-fpm, so dialing succeeds). The
+// first request of a new kept-alive connection goes after an
+// FCGI_GET_VALUES record, which php-fpm answers as soon as a child reads
+// the connection, before it runs the request. Once the backend has
+// answered GET_VALUES on some connection, a new one with no record back
+// after starveAfter is one no child took: the pool's limit falls from
+// MaxConnections to the connections the backend did take (backend.starved),
+// requests queue for a slot, and the connections over the limit close as
+// their requests end, each freeing a child for a waiting connection. The
+// limit rises by one when a request finds no free slot, at most once per
+// a wait that starts at a second and doubles with each fall up to a
+// minute (backend.rise). A slow request is never taken for an unaccepted
+// connection, and a backend that does not answer GET_VALUES keeps
+// MaxConnections.
+//
 // Invariants: a connection goes back to the pool only after an
 // END_REQUEST with FCGI_REQUEST_COMPLETE, with all of the request's STDIN
-// sent and the request's context still live, and while no new
-// connection's first request has waited starveAfter unanswered (a php-fpm
-// child stays with a kept-alive connection, so more kept connections than
-// children would starve the rest); anything else closes it. At most
-// MaxConnections connections to a backend are open at once.
+// sent and the request's context still live, and while no more
+// connections are open than the limit; anything else closes it. At most
+// MaxConnections requests run on a backend at once, and at most the limit
+// once those begun before it fell have ended.
 package fastcgi

@@ -199,14 +199,10 @@ func (x *exchange) run(b *backend, c *conn) (err error, stale bool) {
 		if !c.unwatch() {
 			clean = false // the context ended: c's deadlines are in the past
 		}
-		if clean {
-			b.put(c, true)
-		} else {
-			c.nc.Close()
-		}
+		b.put(c, clean)
 	}()
-	if c.requests == 1 {
-		b.sentFirst(c)
+	if c.requests == 1 && b.keepAlive {
+		b.sentFirst(c) // see backend.starved
 	}
 	if err := x.send(b, c); err != nil {
 		c.cancel()
@@ -334,13 +330,17 @@ func (x *exchange) headError(b *backend, sr *stdoutReader, err, feedErr error) e
 
 // send writes BEGIN_REQUEST and PARAMS, then STDIN: at once when there is
 // no body, else from a goroutine that streams the body while the answer is
-// read and then yields its result on x.fed.
+// read and then yields its result on x.fed. Before the first request of a
+// new kept-alive connection goes GET_VALUES (see backend.starved).
 func (x *exchange) send(b *backend, c *conn) error {
 	x.fed = nil
 	if err := c.setWriteDeadline(time.Now().Add(b.readTimeout)); err != nil {
 		return err
 	}
 	rw := c.rw
+	if !c.sentAt.IsZero() {
+		rw.write(typeGetValues, 0, getValues)
+	}
 	c.vars = x.meta.Append(c.vars[:0])
 	rw.writeBegin(requestID, b.keepAlive)
 	c.params, _ = rw.writeParams(requestID, c.vars, c.params)
@@ -466,7 +466,12 @@ func (s *stdoutReader) next() ([]byte, error) {
 			s.b.answered(s.c)
 		}
 		if h.ID == 0 {
-			continue // a management record (GET_VALUES_RESULT, UNKNOWN_TYPE)
+			// A management record: the answer to GET_VALUES, or
+			// UNKNOWN_TYPE from a backend that does not know it.
+			if h.Type == typeGetValuesResult && !s.b.answersValues.Load() {
+				s.b.answersValues.Store(true)
+			}
+			continue
 		}
 		if h.ID != requestID {
 			return nil, &ProtocolError{Msg: "record for request " + strconv.Itoa(int(h.ID))}

@@ -215,12 +215,14 @@ func hammerPath(t *testing.T, p *stage.Pipeline, path string, n int) {
 // TestPHPMoreConnectionsThanChildren: with more kept-alive connections
 // than php-fpm children, a request sent on a connection no child has
 // accepted would wait for ReadTimeout (each child stays with its kept
-// connection). The pool closes kept connections as their requests end
-// while such a request waits, so every request is served, late by about
-// starveAfter at most.
+// connection). The pool notices such a connection (php-fpm answers
+// GET_VALUES once a child takes it), lowers its limit to the connections
+// php-fpm took and closes those over it as their requests end, which
+// frees children for the waiting ones: every request is served, and the
+// learnt limit is at most the children.
 func TestPHPMoreConnectionsThanChildren(t *testing.T) {
 	t.Parallel()
-	f := fcgitest.PHPFPM(t, 4) // 4 children
+	f := fcgitest.PHPFPM(t, 4)
 	p, _ := phpSite(t, f, "MaxConnections 12", "ReadTimeout 30")
 	start := time.Now()
 	for range 3 {
@@ -228,5 +230,8 @@ func TestPHPMoreConnectionsThanChildren(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("900 requests took %v: requests waited on connections no child took", d)
+	}
+	if limit, open := limits(p); limit > 4 || open > limit {
+		t.Errorf("limit %d with %d open, want at most the 4 children", limit, open)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -28,13 +29,27 @@ type backend struct {
 	readTimeout    time.Duration
 	queueTimeout   time.Duration
 	exts           []string      // script name endings this backend runs
-	slots          chan struct{} // one token per connection in use
+	slots          chan struct{} // one token per connection in use, and the held ones (see limit)
 	downUntil      atomic.Int64  // unix nanoseconds
-	mu             sync.Mutex    // guards idle, unanswered and closed
-	idle           []*conn
-	unanswered     []*conn // new connections whose first request has no answer yet
-	closed         bool
+	answersValues  atomic.Bool   // a GET_VALUES_RESULT came back: a new connection's first record tells when it was accepted
+	owed           atomic.Int32  // slot tokens the pool still has to take (see limit); written under mu
 	dialer         net.Dialer
+	log            *slog.Logger
+
+	mu         sync.Mutex // guards the fields below
+	idle       []*conn
+	open       int // connections open, in use or idle
+	unaccepted int // new connections with no record back yet
+	// limit is how many connections the backend takes at once, as learnt
+	// (see starved and rise): maxConns, unless a new connection went
+	// unaccepted. The pool keeps maxConns-limit slot tokens for itself:
+	// held it holds, owed (above) it takes as requests give them back.
+	limit    int
+	held     int
+	falls    int           // how many times the limit fell
+	riseAt   time.Time     // when the limit may rise by one
+	riseWait time.Duration // the wait before the next rise after a fall; doubles with each fall
+	closed   bool
 }
 
 // conn is one connection to a backend. It carries one request at a time;
@@ -49,8 +64,9 @@ type conn struct {
 	params   []byte        // the request's PARAMS, encoded
 	requests int           // requests sent on it
 	reused   bool          // taken from the idle list
-	sentAt   time.Time     // when its first request went out, while in backend.unanswered (zero after); written under backend.mu
-	unpinned bool          // its first request starved: backend.unpin ran
+	sentAt   time.Time     // when its first request went out, until a record came back (zero then); written under backend.mu
+	checked  bool          // its first request waited starveAfter: backend.starved ran
+	falls    int           // backend.falls when it was dialed
 
 	// the request in flight, set by watchFrom
 	timeout time.Duration   // the backend's ReadTimeout
@@ -100,8 +116,8 @@ func (c *conn) unwatch() bool {
 
 // Read reads from the backend: a read that waits longer than timeout
 // fails. On the way it starts watching the request's context once it
-// waited watchAfter, and when the connection's first request has waited
-// starveAfter it unpins the backend's workers (backend.unpin).
+// waited watchAfter, and when a new connection has had nothing back for
+// starveAfter it tells the backend (backend.starved).
 func (c *conn) Read(p []byte) (int, error) {
 	start := time.Now()
 	end := start.Add(c.timeout)
@@ -111,7 +127,7 @@ func (c *conn) Read(p []byte) (int, error) {
 		if watch {
 			dl = earliest(dl, start.Add(watchAfter))
 		}
-		starving := !c.sentAt.IsZero() && !c.unpinned
+		starving := !c.sentAt.IsZero() && !c.checked
 		if starving {
 			dl = earliest(dl, c.sentAt.Add(starveAfter))
 		}
@@ -127,8 +143,8 @@ func (c *conn) Read(p []byte) (int, error) {
 			c.watch()
 		}
 		if starving && !now.Before(c.sentAt.Add(starveAfter)) {
-			c.unpinned = true
-			c.b.unpin()
+			c.checked = true
+			c.b.starved(c)
 		}
 	}
 }
@@ -157,9 +173,10 @@ func (b *backend) tryAcquire() bool {
 
 // acquire takes a slot, waiting up to queueTimeout; after watchAfter
 // the request's context ends the wait too (asking for its Done channel
-// starts watching the client, which a short wait does not need).
+// starts watching the client, which a short wait does not need). A
+// request that has to wait may raise a learnt limit (rise).
 func (b *backend) acquire(ctx context.Context) bool {
-	if b.tryAcquire() {
+	if b.tryAcquire() || b.rise() && b.tryAcquire() {
 		return true
 	}
 	first := min(watchAfter, b.queueTimeout)
@@ -183,7 +200,26 @@ func (b *backend) acquire(ctx context.Context) bool {
 	return false
 }
 
-func (b *backend) release() { <-b.slots }
+// release gives back a slot; while the pool owes itself tokens (a limit
+// that fell below the slots in use) it keeps the slot's token instead.
+func (b *backend) release() {
+	if b.owed.Load() > 0 && b.hold() {
+		return
+	}
+	<-b.slots
+}
+
+// hold keeps a token owed to the pool, if one still is.
+func (b *backend) hold() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.owed.Load() == 0 {
+		return false
+	}
+	b.owed.Add(-1)
+	b.held++
+	return true
+}
 
 // down reports whether the backend refused a connection lately.
 func (b *backend) down(now time.Time) bool { return now.UnixNano() < b.downUntil.Load() }
@@ -208,7 +244,7 @@ func (b *backend) get(fresh, check bool) (*conn, error) {
 				c.reused = true
 				return c, nil
 			}
-			c.nc.Close()
+			b.put(c, false)
 			continue
 		}
 		b.mu.Unlock()
@@ -220,87 +256,142 @@ func (b *backend) get(fresh, check bool) (*conn, error) {
 		return nil, err
 	}
 	b.downUntil.Store(0)
-	return newConn(b, nc), nil
+	c := newConn(b, nc)
+	b.mu.Lock()
+	b.open++
+	c.falls = b.falls
+	b.mu.Unlock()
+	return c, nil
 }
 
-// starveAfter is how long the first request of a new connection may go
-// unanswered before the pool stops keeping connections (see put).
-const starveAfter = 200 * time.Millisecond
+// starveAfter is how long a new connection may go without a record back
+// before the pool takes it as one the backend has not accepted (starved).
+const starveAfter = 100 * time.Millisecond
+
+// The limit rises at most once per riseWait, which starts at
+// firstRiseWait and doubles up to maxRiseWait with each fall.
+const (
+	firstRiseWait = time.Second
+	maxRiseWait   = time.Minute
+)
+
+// getValues is the content of the FCGI_GET_VALUES record that goes before
+// a new connection's first request: the backend answers it as soon as it
+// reads the connection, however long the request then takes.
+var getValues = appendPair(nil, "FCGI_MPXS_CONNS", "")
 
 // sentFirst notes that c, a new connection, carries its first request.
 func (b *backend) sentFirst(c *conn) {
 	b.mu.Lock()
 	c.sentAt = time.Now()
-	b.unanswered = append(b.unanswered, c)
+	b.unaccepted++
 	b.mu.Unlock()
 }
 
-// answered notes that c's first request got an answer or ended.
+// answered notes that c, a new connection, got a record back (the answer
+// to its GET_VALUES or to its request), or that its request ended.
 func (b *backend) answered(c *conn) {
 	if c.sentAt.IsZero() {
 		return
 	}
 	b.mu.Lock()
 	c.sentAt = time.Time{}
-	for i, u := range b.unanswered {
-		if u == c {
-			b.unanswered = append(b.unanswered[:i], b.unanswered[i+1:]...)
-			break
-		}
-	}
+	b.unaccepted--
 	b.mu.Unlock()
 }
 
-// starvingLocked reports whether the first request of a new connection
-// has waited starveAfter for an answer. A backend such as php-fpm, whose
-// workers each stay with a kept-alive connection and take a new one from
-// the listen queue only when it closes, leaves a connection made while
-// all workers are taken unanswered until a kept one closes: then the pool
-// closes connections as their requests end instead of keeping them.
-func (b *backend) starvingLocked() bool {
-	if len(b.unanswered) == 0 {
-		return false
+// starved is called when c, a new connection, has had no record back for
+// starveAfter. php-fpm's children take a connection from the listen queue
+// only when free, then stay with it until it closes; so when the backend
+// answers GET_VALUES (as php-fpm does at once, before running the
+// request), a connection without that answer is one no child took: the
+// backend takes as many connections at once as it has answered and which
+// are still open. The limit falls to that; the connections over it close
+// as their requests end (put), or at once when idle, and each frees a
+// child for a waiting connection. A connection dialed before the last
+// fall was counted by it, as waiting: it changes nothing (while the
+// connections over the limit close, the open ones taken by the backend
+// are one fewer for a moment, until a child takes a waiting one).
+func (b *backend) starved(c *conn) {
+	if !b.answersValues.Load() {
+		return // no telling a connection not taken from a slow request
 	}
-	now := time.Now()
-	for _, u := range b.unanswered {
-		if now.Sub(u.sentAt) > starveAfter {
-			return true
-		}
-	}
-	return false
-}
-
-// unpin is called when the first request of a new connection has waited
-// starveAfter: it closes the idle connections, whose workers then go back
-// to the listen queue, where that connection waits; and until it is
-// answered the pool keeps no connection (see put).
-func (b *backend) unpin() {
 	b.mu.Lock()
-	idle := b.idle
-	b.idle = nil
+	fell, first := 0, b.limit == b.maxConns
+	if n := max(1, b.open-b.unaccepted); n < b.limit && c.falls == b.falls {
+		fell = n
+		b.falls++
+		b.owed.Add(int32(b.limit - n))
+		b.limit = n
+		for b.owed.Load() > 0 && b.tryAcquire() {
+			b.owed.Add(-1)
+			b.held++
+		}
+		b.riseAt = time.Now().Add(b.riseWait)
+		b.riseWait = min(2*b.riseWait, maxRiseWait)
+	}
+	var excess []*conn
+	for b.open > b.limit && len(b.idle) > 0 {
+		k := len(b.idle) - 1
+		excess = append(excess, b.idle[k])
+		b.idle[k] = nil
+		b.idle = b.idle[:k]
+		b.open--
+	}
 	b.mu.Unlock()
-	for _, i := range idle {
+	for _, i := range excess {
 		i.nc.Close()
 	}
+	switch {
+	case fell > 0 && first:
+		b.log.Info("fastcgi backend takes fewer connections", "server", b.name, "limit", fell, "max_connections", b.maxConns)
+	case fell > 0:
+		b.log.Debug("fastcgi backend limit falls back", "server", b.name, "limit", fell)
+	}
+}
+
+// rise raises a learnt limit by one, for a request that found every slot
+// taken, when riseAt has come and every new connection was accepted: the
+// backend may have more workers now (php-fpm's pm = dynamic starts more
+// as the ones it has stay busy). A connection over the backend's capacity
+// starves again and the limit falls back, with a longer wait before the
+// next rise. It reports whether it freed a slot.
+func (b *backend) rise() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.limit == b.maxConns || b.unaccepted > 0 || time.Now().Before(b.riseAt) {
+		return false
+	}
+	b.limit++
+	b.riseAt = time.Now().Add(b.riseWait)
+	b.log.Debug("fastcgi backend limit rises", "server", b.name, "limit", b.limit)
+	if b.owed.Load() > 0 {
+		b.owed.Add(-1)
+		return false
+	}
+	b.held--
+	<-b.slots
+	return true
 }
 
 // put gives back a connection after its request: kept when the request
-// ended cleanly and keep-alive is on, unless a new connection's first
-// request starves (starvingLocked), else closed.
+// ended cleanly, keep-alive is on and no more connections are open than
+// the limit, else closed.
 func (b *backend) put(c *conn, clean bool) {
 	keep := clean && b.keepAlive && (b.maxRequests == 0 || c.requests < b.maxRequests)
 	if keep {
 		c.ctx = nil // keep no request alive while idle
 		c.head.Reset(nil)
-		b.mu.Lock()
-		if !b.closed && len(b.idle) < b.maxConns && !b.starvingLocked() {
-			c.reused = false
-			b.idle = append(b.idle, c)
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
+		c.reused = false
 	}
+	b.mu.Lock()
+	if keep && !b.closed && b.open <= b.limit {
+		b.idle = append(b.idle, c)
+		b.mu.Unlock()
+		return
+	}
+	b.open--
+	b.mu.Unlock()
 	c.nc.Close()
 }
 
@@ -309,6 +400,7 @@ func (b *backend) closeIdle() {
 	b.mu.Lock()
 	idle := b.idle
 	b.idle, b.closed = nil, true
+	b.open -= len(idle)
 	b.mu.Unlock()
 	for _, c := range idle {
 		c.nc.Close()

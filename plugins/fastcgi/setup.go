@@ -29,7 +29,7 @@ const (
 //	ServerName     <name>         names the backend in Match rules (required, unique)
 //	ServerAddr     <host:port>    a TCP backend, or
 //	ServerPath     </unix.sock>   a unix socket backend (one of the two)
-//	MaxConnections <n>            connections in use at once (default 16)
+//	MaxConnections <n>            connections in use at once (default 16), fewer while the backend takes fewer (doc.go)
 //	KeepAlive      on|off         FCGI_KEEP_CONN: reuse connections (default on)
 //	MaxRequests    <n>            requests per connection, 0 = no limit (default 0)
 //	ConnectTimeout <seconds>      dialing bound, then 504 (default 5)
@@ -139,6 +139,8 @@ func (f *FastCGI) Provision(ctx *stage.Context) error {
 	f.log = ctx.Logger()
 	for _, b := range f.backends {
 		b.slots = make(chan struct{}, b.maxConns)
+		b.limit, b.riseWait = b.maxConns, firstRiseWait
+		b.log = f.log
 		b.dialer.Timeout = b.connectTimeout
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMetaAppend(t *testing.T) {
@@ -87,17 +88,22 @@ func TestLocate(t *testing.T) {
 		{path: "/app/link.cgi", status: 403},
 		{path: "/app/link.cgi/x", links: true, name: "/app/link.cgi", pathInfo: "/x"},
 	} {
-		s, err := Locate(root, tc.path, []string{"index.html", "index.php"}, tc.links)
-		var se *StatusError
-		switch {
-		case tc.status != 0:
-			if !errors.As(err, &se) || se.Status != tc.status {
-				t.Errorf("%s: err %v, want status %d", tc.path, err, tc.status)
+		// Uncached, then cached twice: the second answer is the
+		// remembered one.
+		uncached, cached := &Locator{Validity: -1}, &Locator{Validity: time.Hour}
+		for _, l := range []*Locator{uncached, cached, cached} {
+			s, err := l.Locate(root, tc.path, []string{"index.html", "index.php"}, tc.links)
+			var se *StatusError
+			switch {
+			case tc.status != 0:
+				if !errors.As(err, &se) || se.Status != tc.status {
+					t.Errorf("%s: err %v, want status %d", tc.path, err, tc.status)
+				}
+			case err != nil:
+				t.Errorf("%s: %v", tc.path, err)
+			case s.Name != tc.name || s.PathInfo != tc.pathInfo || s.Filename != root+tc.name:
+				t.Errorf("%s: %+v, want %s %s", tc.path, s, tc.name, tc.pathInfo)
 			}
-		case err != nil:
-			t.Errorf("%s: %v", tc.path, err)
-		case s.Name != tc.name || s.PathInfo != tc.pathInfo || s.Filename != root+tc.name:
-			t.Errorf("%s: %+v, want %s %s", tc.path, s, tc.name, tc.pathInfo)
 		}
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
-// Script is the script a request path names, found by [Locate].
+// Script is the script a request path names, found by [Locator.Locate].
 type Script struct {
 	// Filename is the file system path (SCRIPT_FILENAME).
 	Filename string
@@ -20,7 +22,7 @@ type Script struct {
 	PathInfo string
 }
 
-// StatusError is a status [Locate] or [Spool] answers with: 404 (nothing
+// StatusError is a status [Locator.Locate] or [Spool] answers with: 404 (nothing
 // there), 403 (a link with symlinks off, a special file, no permission),
 // 301 (a directory named without its trailing slash), 413 (a body over the
 // limit), 500 (no document root).
@@ -39,6 +41,47 @@ func (e *StatusError) Error() string {
 
 func (e *StatusError) Unwrap() error { return e.Err }
 
+// DefaultValidity is how long a [Locator] uses what it found of a path
+// before it looks at the file system again.
+const DefaultValidity = time.Second
+
+// DefaultMaxEntries is the default bound on the paths a [Locator]
+// remembers.
+const DefaultMaxEntries = 4096
+
+// Locator finds the script a request path names ([Locator.Locate]),
+// remembering for Validity what the file system said of each path it
+// looked at (a directory, a regular file, something else, nothing there,
+// no permission), so that a request for a known script makes no system
+// call and no allocation. The zero value is ready to use. Safe for
+// concurrent use; it must not be copied once used.
+//
+// Until Validity has passed since a path was looked at, the Locator
+// answers from what it saw: a script created, removed or renamed, a
+// directory replaced by a symbolic link, a change of permissions is seen
+// that late, as in the static package's file cache.
+type Locator struct {
+	// Validity is how long what a stat found is used. Zero means
+	// [DefaultValidity]; a negative value looks on every call.
+	Validity time.Duration
+	// MaxEntries bounds the remembered paths. When they are all held and
+	// fresh, a new path is looked at but not remembered. Zero or negative
+	// means [DefaultMaxEntries].
+	MaxEntries int
+
+	mu    sync.RWMutex
+	seen  [2]map[string]seen // by file path; [1] with symbolic links followed
+	swept time.Time          // when expired entries were last dropped
+}
+
+// seen is what a stat found of a file.
+type seen struct {
+	file string // the path, also the key
+	mode fs.FileMode
+	err  error // a *StatusError, or nil
+	at   time.Time
+}
+
 // Locate finds the script of the clean, decoded path p below root, as CGI
 // servers do: it walks p from the root one segment at a time, and the first
 // segment that is a regular file is the script; the rest of p is PATH_INFO
@@ -47,11 +90,13 @@ func (e *StatusError) Unwrap() error { return e.Err }
 // indexFiles that is a regular file there is the script. With symlinks
 // false a symbolic link on the way answers 403; with it true links are
 // followed.
-func Locate(root, p string, indexFiles []string, symlinks bool) (Script, error) {
+func (l *Locator) Locate(root, p string, indexFiles []string, symlinks bool) (Script, error) {
 	if root == "" || !strings.HasPrefix(p, "/") {
 		return Script{}, &StatusError{Status: 500, Err: errors.New("no document root")}
 	}
 	root = strings.TrimSuffix(root, "/")
+	now := time.Now()
+	var buf [256]byte // the file path, looked up without an allocation
 	for j := 1; j <= len(p); j++ {
 		if j < len(p) && p[j] != '/' {
 			continue
@@ -60,15 +105,13 @@ func Locate(root, p string, indexFiles []string, symlinks bool) (Script, error) 
 		if prefix == "/" || strings.HasSuffix(prefix, "/") {
 			continue
 		}
-		file := root + prefix
-		mode, err := kind(file, symlinks)
-		if err != nil {
-			return Script{}, err
-		}
+		e := l.kind(append(append(buf[:0], root...), prefix...), symlinks, now)
 		switch {
-		case mode.IsRegular():
-			return Script{Filename: file, Name: prefix, PathInfo: p[j:]}, nil
-		case !mode.IsDir():
+		case e.err != nil:
+			return Script{}, e.err
+		case e.mode.IsRegular():
+			return Script{Filename: e.file, Name: e.file[len(root):], PathInfo: p[j:]}, nil
+		case !e.mode.IsDir():
 			return Script{}, &StatusError{Status: 403, Err: errors.New("not a regular file")}
 		}
 	}
@@ -76,17 +119,74 @@ func Locate(root, p string, indexFiles []string, symlinks bool) (Script, error) 
 		return Script{}, &StatusError{Status: 301}
 	}
 	for _, name := range indexFiles {
-		file := root + p + name
-		mode, err := kind(file, symlinks)
-		if err == nil && mode.IsRegular() {
-			return Script{Filename: file, Name: p + name}, nil
+		e := l.kind(append(append(append(buf[:0], root...), p...), name...), symlinks, now)
+		if e.err == nil && e.mode.IsRegular() {
+			return Script{Filename: e.file, Name: e.file[len(root):]}, nil
 		}
 	}
 	return Script{}, &StatusError{Status: 404, Err: errors.New("no index file")}
 }
 
-// kind stats file (lstat when links are refused).
-func kind(file string, symlinks bool) (fs.FileMode, error) {
+// kind returns what the file system says of file, from what l saw of it
+// unless that is older than Validity.
+func (l *Locator) kind(file []byte, symlinks bool, now time.Time) seen {
+	validity := l.Validity
+	if validity == 0 {
+		validity = DefaultValidity
+	}
+	i := 0
+	if symlinks {
+		i = 1
+	}
+	if validity > 0 {
+		l.mu.RLock()
+		e, ok := l.seen[i][string(file)]
+		l.mu.RUnlock()
+		if ok && now.Sub(e.at) < validity {
+			return e
+		}
+	}
+	e := seen{file: string(file), at: now}
+	e.mode, e.err = stat(e.file, symlinks)
+	if validity > 0 {
+		l.remember(i, e, validity)
+	}
+	return e
+}
+
+// remember keeps e, unless MaxEntries are held: then it first drops the
+// entries older than validity, at most once per validity.
+func (l *Locator) remember(i int, e seen, validity time.Duration) {
+	max := l.MaxEntries
+	if max <= 0 {
+		max = DefaultMaxEntries
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[i] == nil {
+		l.seen[i] = make(map[string]seen)
+	}
+	if _, ok := l.seen[i][e.file]; !ok && len(l.seen[0])+len(l.seen[1]) >= max {
+		if e.at.Sub(l.swept) < validity {
+			return
+		}
+		l.swept = e.at
+		for _, m := range l.seen {
+			for k, old := range m {
+				if e.at.Sub(old.at) >= validity {
+					delete(m, k)
+				}
+			}
+		}
+		if len(l.seen[0])+len(l.seen[1]) >= max {
+			return
+		}
+	}
+	l.seen[i][e.file] = e
+}
+
+// stat stats file (lstat when links are refused).
+func stat(file string, symlinks bool) (fs.FileMode, error) {
 	var st fs.FileInfo
 	var err error
 	if symlinks {

@@ -16,15 +16,17 @@ import (
 )
 
 // CGI is the plugin: the [CGI] settings and the process slots shared by its
-// handlers. Read-only after Provision except for the slots channel; safe for
-// concurrent use.
+// handlers. Read-only after Provision except for the slots channel and the
+// scripts' locator, which caches what it found of the document root for a
+// second; safe for concurrent use.
 type CGI struct {
 	timeLimit    time.Duration
 	queueTimeout time.Duration
 	maxProcs     int
 
-	log   *slog.Logger
-	slots chan struct{} // one token per running script
+	log     *slog.Logger
+	slots   chan struct{}   // one token per running script
+	scripts cgihead.Locator // finds the scripts, remembering for a second
 }
 
 // handler serves one [HANDLERS] rule.
@@ -48,7 +50,7 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 	if vh == nil {
 		return stage.Error(500, errors.New("cgi: request without a virtual host"))
 	}
-	s, err := cgihead.Locate(vh.DocumentRoot, r.Path, vh.IndexFiles, vh.SymLink)
+	s, err := h.c.scripts.Locate(vh.DocumentRoot, r.Path, vh.IndexFiles, vh.SymLink)
 	if err != nil {
 		return locateError(w, r, err)
 	}
@@ -72,7 +74,7 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 	return h.run(ctx, w, r, s, env, body)
 }
 
-// locateError answers what cgihead.Locate found instead of a script.
+// locateError answers what cgihead.Locator.Locate found instead of a script.
 func locateError(w stage.ResponseWriter, r *stage.Request, err error) error {
 	var se *cgihead.StatusError
 	if !errors.As(err, &se) {

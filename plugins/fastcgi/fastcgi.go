@@ -19,9 +19,11 @@ import (
 )
 
 // FastCGI is the plugin: the backends of fastcgi.conf. Read-only after
-// Provision (the backends guard their own pools); safe for concurrent use.
+// Provision (the backends guard their own pools, the scripts' locator its
+// cache); safe for concurrent use.
 type FastCGI struct {
 	backends []*backend
+	scripts  cgihead.Locator // finds the scripts, remembering for a second
 	log      *slog.Logger
 }
 
@@ -51,7 +53,7 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 	if strings.HasSuffix(r.Path, "/") {
 		index = h.indexFiles(vh)
 	}
-	s, err := cgihead.Locate(vh.DocumentRoot, r.Path, index, vh.SymLink)
+	s, err := h.f.scripts.Locate(vh.DocumentRoot, r.Path, index, vh.SymLink)
 	if err != nil {
 		return locateError(w, r, err)
 	}
@@ -516,7 +518,7 @@ func (s *stdoutReader) discard(br *bufio.Reader) error {
 	}
 }
 
-// locateError answers what cgihead.Locate found instead of a script.
+// locateError answers what cgihead.Locator.Locate found instead of a script.
 func locateError(w stage.ResponseWriter, r *stage.Request, err error) error {
 	var se *cgihead.StatusError
 	if !errors.As(err, &se) {

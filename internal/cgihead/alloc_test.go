@@ -2,21 +2,11 @@
 
 package cgihead
 
-import (
-	"os"
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // TestLocateAllocs: a remembered script is found without an allocation.
 func TestLocateAllocs(t *testing.T) {
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "app"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "app", "index.php"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := appTree(t)
 	var l Locator
 	index := []string{"index.php"}
 	for _, path := range []string{"/app/index.php/users/42", "/app/"} {

@@ -145,13 +145,7 @@ func TestLocatorConcurrent(t *testing.T) {
 // file, as remembered (go test -run XXX -bench Locate -benchmem
 // ./internal/cgihead).
 func BenchmarkLocate(b *testing.B) {
-	root := b.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "app"), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "app", "index.php"), nil, 0o644); err != nil {
-		b.Fatal(err)
-	}
+	root := appTree(b)
 	for _, path := range []string{"/app/index.php/users/42", "/app/"} {
 		b.Run(path, func(b *testing.B) {
 			var l Locator
@@ -163,4 +157,17 @@ func BenchmarkLocate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// appTree makes a document root with one script, /app/index.php.
+func appTree(tb testing.TB) string {
+	tb.Helper()
+	root := tb.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "app"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "app", "index.php"), nil, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return root
 }

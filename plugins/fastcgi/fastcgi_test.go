@@ -239,29 +239,18 @@ func TestConcurrent(t *testing.T) {
 // hammer sends n concurrent requests and checks every answer.
 func hammer(t *testing.T, p *stage.Pipeline, n int) {
 	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := new(stagetest.StreamRecorder)
-			body := "n=" + strconv.Itoa(i)
-			if err := serve(t, p, w, request(p, "POST", "/info.php?i="+strconv.Itoa(i), body,
-				"Content-Type: application/x-www-form-urlencoded")); err != nil {
-				errs <- err
-				return
-			}
-			if !strings.Contains(w.String(), `"body":"`+body+`"`) && !strings.Contains(w.String(), "body="+body+";") {
-				errs <- fmt.Errorf("request %d: %d %q", i, w.Code, w.String())
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	concurrently(t, n, func(i int) error {
+		w := new(stagetest.StreamRecorder)
+		body := "n=" + strconv.Itoa(i)
+		if err := serve(t, p, w, request(p, "POST", "/info.php?i="+strconv.Itoa(i), body,
+			"Content-Type: application/x-www-form-urlencoded")); err != nil {
+			return err
+		}
+		if !strings.Contains(w.String(), `"body":"`+body+`"`) && !strings.Contains(w.String(), "body="+body+";") {
+			return fmt.Errorf("request %d: %d %q", i, w.Code, w.String())
+		}
+		return nil
+	})
 }
 
 func TestFailover(t *testing.T) {

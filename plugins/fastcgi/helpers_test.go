@@ -1,6 +1,7 @@
 package fastcgi
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,4 +77,23 @@ func routeIndex(p *stage.Pipeline, r *stage.Request) *stage.Rule {
 		return p.Route(&probe)
 	}
 	return nil
+}
+
+// concurrently runs do(0) to do(n-1) at once, each on its own goroutine,
+// and fails the test with the count of errors and the first few.
+func concurrently(t *testing.T, n int, do func(i int) error) {
+	t.Helper()
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- do(i) }()
+	}
+	var failed []error
+	for range n {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		t.Errorf("%d of %d failed, first: %v", len(failed), n, errors.Join(failed[:min(3, len(failed))]...))
+	}
 }

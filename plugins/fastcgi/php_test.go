@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"mime/multipart"
 	"os"
@@ -186,30 +185,19 @@ func TestPHPBackendKilled(t *testing.T) {
 	}
 }
 
-// hammerPath is hammer for a given script.
+// hammerPath sends n concurrent POSTs to path (echo.php) and checks
+// every answer.
 func hammerPath(t *testing.T, p *stage.Pipeline, path string, n int) {
 	t.Helper()
-	errs := make(chan error, n)
-	for i := range n {
-		go func() {
-			w := new(stagetest.StreamRecorder)
-			body := fmt.Sprintf("n=%d", i)
-			err := serve(t, p, w, request(p, "POST", path, body, "Content-Type: application/octet-stream"))
-			if err == nil && w.String() != "body="+body+";" {
-				err = fmt.Errorf("request %d: %d %q", i, w.Code, w.String())
-			}
-			errs <- err
-		}()
-	}
-	var failed []error
-	for range n {
-		if err := <-errs; err != nil {
-			failed = append(failed, err)
+	concurrently(t, n, func(i int) error {
+		w := new(stagetest.StreamRecorder)
+		body := fmt.Sprintf("n=%d", i)
+		err := serve(t, p, w, request(p, "POST", path, body, "Content-Type: application/octet-stream"))
+		if err == nil && w.String() != "body="+body+";" {
+			err = fmt.Errorf("request %d: %d %q", i, w.Code, w.String())
 		}
-	}
-	if len(failed) > 0 {
-		t.Errorf("%d of %d failed, first: %v", len(failed), n, errors.Join(failed[:min(3, len(failed))]...))
-	}
+		return err
+	})
 }
 
 // TestPHPMoreConnectionsThanChildren: with more kept-alive connections

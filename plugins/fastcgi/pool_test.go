@@ -1,7 +1,6 @@
 package fastcgi
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -72,25 +71,13 @@ func serveChild(c net.Conn) {
 // load sends n concurrent requests for target and checks every answer.
 func load(t *testing.T, p *stage.Pipeline, target string, n int) {
 	t.Helper()
-	errs := make(chan error, n)
-	for range n {
-		go func() {
-			w, err := get(t, p, "GET", target, "")
-			if err == nil && w.String() != "ok" {
-				err = fmt.Errorf("%d %q", w.Code, w.String())
-			}
-			errs <- err
-		}()
-	}
-	var failed []error
-	for range n {
-		if err := <-errs; err != nil {
-			failed = append(failed, err)
+	concurrently(t, n, func(int) error {
+		w, err := get(t, p, "GET", target, "")
+		if err == nil && w.String() != "ok" {
+			err = fmt.Errorf("%d %q", w.Code, w.String())
 		}
-	}
-	if len(failed) > 0 {
-		t.Errorf("%d of %d failed, first: %v", len(failed), n, errors.Join(failed[:min(3, len(failed))]...))
-	}
+		return err
+	})
 }
 
 // limits returns the backend's learnt limit and its open connections.

@@ -308,3 +308,18 @@ func (c *Ctx) Hijack() (conn net.Conn, buffered []byte, err error) {
 	}
 	return h.Hijack()
 }
+
+// HijackRegistry returns the server's registry of hijacked connections
+// that outlive their handler, so that Shutdown ends them (see
+// stage.HijackTracker; package websocket registers parked connections
+// with it), or nil where Hijack is not supported. The registry stays
+// valid after the handler returns.
+func (c *Ctx) HijackRegistry() stage.HijackRegistry { return hijackRegistry(c.w) }
+
+// hijackRegistry returns w's stage.HijackRegistry, or nil.
+func hijackRegistry(w stage.ResponseWriter) stage.HijackRegistry {
+	if t, ok := w.(stage.HijackTracker); ok {
+		return t.HijackRegistry()
+	}
+	return nil
+}

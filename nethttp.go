@@ -585,6 +585,10 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, bufio.NewReadWriter(br, bufio.NewWriter(conn)), nil
 }
 
+// HijackRegistry returns the server's registry of hijacked connections
+// (see Ctx.HijackRegistry), for package websocket's Upgrade.
+func (rw *responseWriter) HijackRegistry() stage.HijackRegistry { return hijackRegistry(rw.w) }
+
 // SetReadDeadline bounds the reads of the request body.
 func (rw *responseWriter) SetReadDeadline(t time.Time) error {
 	if d, ok := rw.w.(stage.Deadliner); ok {

@@ -123,14 +123,15 @@ type Server struct {
 	replaced []*generation
 
 	mu        sync.Mutex
-	listeners []net.Listener     // guarded by mu; goroutine driver
-	specs     []listenSpec       // guarded by mu; how each of listeners is served
-	eng       *engine.Engine     // guarded by mu; epoll driver, set by Listen
-	loop      *loop              // guarded by mu; epoll driver, set by Listen
-	conns     map[*conn]struct{} // guarded by mu; goroutine driver and hand-offs
-	clock     *clock.Clock       // guarded by mu; set by Listen, stopped by Shutdown
-	serving   bool               // guarded by mu
-	drained   chan struct{}      // closed when conns is empty after shutting is set
+	listeners []net.Listener              // guarded by mu; goroutine driver
+	specs     []listenSpec                // guarded by mu; how each of listeners is served
+	eng       *engine.Engine              // guarded by mu; epoll driver, set by Listen
+	loop      *loop                       // guarded by mu; epoll driver, set by Listen
+	conns     map[*conn]struct{}          // guarded by mu; goroutine driver and hand-offs
+	hijacked  map[stage.Hijacked]struct{} // guarded by mu; see hijackRegistry
+	clock     *clock.Clock                // guarded by mu; set by Listen, stopped by Shutdown
+	serving   bool                        // guarded by mu
+	drained   chan struct{}               // closed when conns and hijacked are empty after shutting is set
 	drainOnce sync.Once
 	stopping  chan struct{} // closed when Shutdown begins
 	stopOnce  sync.Once
@@ -179,6 +180,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		driver:   driver,
 		files:    static.NewSharedCache(static.CacheConfig{}),
 		conns:    make(map[*conn]struct{}),
+		hijacked: make(map[stage.Hijacked]struct{}),
 		drained:  make(chan struct{}),
 		stopping: make(chan struct{}),
 	}
@@ -535,15 +537,29 @@ func (s *Server) track(c *conn) bool {
 }
 
 // untrack removes c from the connection set.
-func (s *Server) untrack(c *conn) {
+func (s *Server) untrack(c *conn) { forget(s, s.conns, c) }
+
+// forget removes k from m, the connection set or the hijacked set (both
+// made once by New and guarded by s.mu), and ends Shutdown's wait when
+// neither holds anything more.
+func forget[K comparable](s *Server, m map[K]struct{}, k K) {
 	s.mu.Lock()
-	delete(s.conns, c)
-	empty := len(s.conns) == 0
+	delete(m, k)
+	done := s.drainedLocked()
 	s.mu.Unlock()
-	if empty && s.shutting.Load() {
-		s.drainOnce.Do(func() { close(s.drained) })
+	if done {
+		s.markDrained()
 	}
 }
+
+// drainedLocked reports whether Shutdown has begun and has no connection
+// left to wait for (s.mu is held).
+func (s *Server) drainedLocked() bool {
+	return s.shutting.Load() && len(s.conns) == 0 && len(s.hijacked) == 0
+}
+
+// markDrained ends Shutdown's wait for the connections.
+func (s *Server) markDrained() { s.drainOnce.Do(func() { close(s.drained) }) }
 
 func (s *Server) closeListeners() {
 	s.mu.Lock()
@@ -555,8 +571,10 @@ func (s *Server) closeListeners() {
 
 // Shutdown stops the server gracefully: it closes the listeners and every
 // connection waiting for a request, lets in-flight requests finish (each
-// answered with "Connection: close"), and returns once all connections are
-// closed; then it runs the plugins' Cleanup (also for a server that never
+// answered with "Connection: close"), has each hijacked connection
+// registered with its [stage.HijackRegistry] go away (a parked WebSocket gets a
+// close frame 1001), and returns once all connections are closed; then it
+// runs the plugins' Cleanup (also for a server that never
 // served: call Shutdown after a successful New). When ctx ends first (or, if ctx has no deadline, after
 // Options.Grace) it closes the remaining connections and returns ctx's
 // error (context.DeadlineExceeded for the grace period). Calling Shutdown
@@ -577,10 +595,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for c := range s.conns {
 		c.closeIfIdle()
 	}
-	empty := len(s.conns) == 0
+	s.goAwayHijackedLocked()
+	done := s.drainedLocked()
 	s.mu.Unlock()
-	if empty {
-		s.drainOnce.Do(func() { close(s.drained) })
+	if done {
+		s.markDrained()
 	}
 
 	var err error
@@ -593,7 +612,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for c := range s.conns {
 			c.forceClose()
 		}
+		s.closeHijackedLocked()
+		done := s.drainedLocked()
 		s.mu.Unlock()
+		if done {
+			s.markDrained()
+		}
 		<-s.drained
 	}
 	if e := <-engDone; e != nil && err == nil {

@@ -173,6 +173,10 @@ func (w *streamWriter) Hijack() (net.Conn, []byte, error) {
 	return c.nc, buffered, nil
 }
 
+// HijackRegistry returns the server's registry of hijacked connections
+// (see [stage.HijackTracker]).
+func (w *streamWriter) HijackRegistry() stage.HijackRegistry { return hijackRegistry{w.c.srv} }
+
 // sendHead appends the head to the connection's output; known says the
 // whole body is held.
 func (w *streamWriter) sendHead(known bool) {
@@ -289,6 +293,7 @@ var (
 	_ stage.ResponseWriter = (*streamWriter)(nil)
 	_ stage.Flusher        = (*streamWriter)(nil)
 	_ stage.Hijacker       = (*streamWriter)(nil)
+	_ stage.HijackTracker  = (*streamWriter)(nil)
 	_ stage.Trailers       = (*streamWriter)(nil)
 	_ stage.Deadliner      = (*streamWriter)(nil)
 	_ stage.BodyTrailer    = (*bodyReader)(nil)

@@ -38,6 +38,42 @@ type Hijacker interface {
 	Hijack() (conn net.Conn, buffered []byte, err error)
 }
 
+// HijackTracker is implemented by a [ResponseWriter] that is a [Hijacker]
+// when its server can end, at shutdown, a hijacked connection that
+// outlives its handler (a parked WebSocket of package gibbon/websocket,
+// which no handler goroutine waits on). HijackRegistry returns the
+// server's registry; unlike w, it stays valid after the handler returns.
+type HijackTracker interface {
+	HijackRegistry() HijackRegistry
+}
+
+// HijackRegistry is a server's set of registered [Hijacked] connections.
+// Track registers h; Untrack, which h's owner calls once the connection
+// is closed, forgets it (and does nothing for h not registered). While h
+// is registered, the server's Shutdown calls h.GoAway once, on a
+// goroutine of its own, when it begins (at once for h tracked during
+// Shutdown), then waits for Untrack; when its grace period ends first, it
+// closes h.NetConn() and stops waiting. A HijackRegistry is safe for
+// concurrent use.
+//
+// HijackRegistry and Hijacked are aliases of interface literals, not
+// defined types, so that a package that does not import stage
+// (gibbon/websocket) can name the same types; the registry holds h
+// itself, so that a registration allocates nothing.
+type HijackRegistry = interface {
+	Track(h Hijacked)
+	Untrack(h Hijacked)
+}
+
+// Hijacked is a hijacked connection registered with a [HijackRegistry]:
+// NetConn returns its socket; GoAway starts ending it (a WebSocket sends a
+// close frame 1001) and must not block for long. Its dynamic type must be
+// comparable (a pointer).
+type Hijacked = interface {
+	NetConn() net.Conn
+	GoAway()
+}
+
 // Context returns the request's context: the server cancels it when the
 // client connection is closed or broken, or when the server shuts down, so
 // that a blocking handler can stop waiting on its own I/O. It is never nil:

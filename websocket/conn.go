@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,23 +86,27 @@ const (
 // one goroutine at a time; WriteMessage, Ping and Close are safe for
 // concurrent use, also with ReadMessage.
 type Conn struct {
+	// Fields are ordered so that the struct has no padding: parked
+	// connections are many.
 	nc       net.Conn
 	in       input
-	deflate  bool
 	protocol string
 	max      int64
+	wait     time.Duration // Options.MessageTimeout, for parked connections
 
 	// reader state
-	msg     []byte
-	reading bool // guarded by wmu: a ReadMessage runs
-
-	wmu       sync.Mutex
-	closeSent bool
+	msg []byte
 
 	// parked connections (see Park)
 	h     Handler
-	state atomic.Int32 // a parkState
+	reg   registry     // the server's, which Park registers the connection with; nil if none
 	watch watch        // the poller's registration
+	state atomic.Int32 // a parkState
+
+	wmu       sync.Mutex
+	closeSent bool // guarded by wmu
+	reading   bool // guarded by wmu: a ReadMessage runs
+	deflate   bool
 }
 
 // input is a connection's reader: first the bytes the client sent before
@@ -119,11 +124,26 @@ func (in *input) Read(p []byte) (int, error) {
 		in.pre = in.pre[n:]
 		return n, nil
 	}
+	return in.reader().Read(p)
+}
+
+// reader returns the read buffer, taken from the pool when the connection
+// has none.
+func (in *input) reader() *bufio.Reader {
 	if in.br == nil {
 		in.br = readers.Get().(*bufio.Reader)
 		in.br.Reset(in.nc)
 	}
-	return in.br.Read(p)
+	return in.br
+}
+
+// fill waits until input is buffered (a read of the socket when none is).
+func (in *input) fill() error {
+	if len(in.pre) > 0 {
+		return nil
+	}
+	_, err := in.reader().Peek(1)
+	return err
 }
 
 // readFull fills p a byte at a time, for a frame's header and a control
@@ -150,11 +170,7 @@ func (in *input) readByte() (byte, error) {
 		in.pre = in.pre[1:]
 		return b, nil
 	}
-	if in.br == nil {
-		in.br = readers.Get().(*bufio.Reader)
-		in.br.Reset(in.nc)
-	}
-	return in.br.ReadByte()
+	return in.reader().ReadByte()
 }
 
 // buffered returns how many received bytes wait to be read.
@@ -343,7 +359,14 @@ func unmask(p []byte, mask [4]byte) {
 	}
 }
 
+// broken closes the connection after a failed read. A read that timed out
+// (a parked connection's message that stalled, or a deadline the
+// application set) first sends a close frame 1008, unless one was sent:
+// the peer learns why rather than seeing the connection drop (1006).
 func (c *Conn) broken(err error) (bool, bool, byte, []byte, error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.sendClose(StatusPolicyViolation, "read timeout")
+	}
 	c.nc.Close()
 	return false, false, 0, nil, err
 }
@@ -499,32 +522,53 @@ func (c *Conn) sendClose(code StatusCode, reason string) error {
 // running ReadMessage also waits at most five seconds from then. On a
 // parked connection (see [Conn.Park]) Close returns once the frame is
 // sent: a goroutine of the package waits for the answer, closes the
-// connection and calls the handler's OnClose.
+// connection and calls the handler's OnClose. Close may run while Park
+// does (if it reads the peer's answer itself, it then has OnClose called).
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if len(reason) > 123 {
 		reason = reason[:123]
 	}
 	err := c.sendClose(code, reason)
-	c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
 	c.wmu.Lock()
-	reading := c.reading
+	c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
+	parked := c.state.Load() != stateBlocking
+	drain := !parked && !c.reading
+	if drain {
+		c.reading = true // Close reads the answer: a Park now leaves it to Close
+	}
 	c.wmu.Unlock()
-	if c.state.Load() != stateBlocking {
+	switch {
+	case parked:
 		c.wake()
 		return ignoreClosed(err)
-	}
-	if reading {
+	case !drain:
 		return err
 	}
+	rerr := c.awaitClose()
+	c.wmu.Lock()
+	c.reading = false
+	parked = c.state.Load() != stateBlocking
+	c.wmu.Unlock()
+	if parked {
+		go c.end(rerr) // on a goroutine of the package, as Handler says
+	}
+	return ignoreClosed(err)
+}
+
+// awaitClose reads until the peer's close frame, which closes the
+// connection, and returns what ReadMessage would: a *CloseError, or the
+// read error (after which the connection is closed too).
+func (c *Conn) awaitClose() error {
 	for {
 		var ctrl [125]byte
-		_, _, op, _, rerr := c.readFrame(&ctrl)
-		if rerr != nil || op == opClose {
-			break
+		_, _, op, p, err := c.readFrame(&ctrl)
+		switch {
+		case err != nil:
+			return err
+		case op == opClose:
+			return c.closeReceived(p)
 		}
 	}
-	c.nc.Close()
-	return ignoreClosed(err)
 }
 
 // ignoreClosed maps ErrClosed (a close frame was sent already) to nil.
@@ -533,6 +577,16 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// setReadDeadline sets the read deadline unless the close frame was sent:
+// the deadline Close set then stays.
+func (c *Conn) setReadDeadline(t time.Time) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.closeSent {
+		c.nc.SetReadDeadline(t)
+	}
 }
 
 // closing reports whether the close frame was sent.

@@ -55,15 +55,17 @@
 //	API                    heap+stacks   RSS        goroutines
 //	blocking, native       11.3 KiB      11.2 KiB   1
 //	blocking, net/http     15.4 KiB      15.8 KiB   1
-//	parked, native          0.6 KiB       1.3 KiB   0
-//	parked, net/http        0.6 KiB       1.4 KiB   0
+//	parked, native          0.7 KiB       1.4 KiB   0
+//	parked, net/http        0.7 KiB       1.4 KiB   0
 //
 // A blocked connection holds its goroutine's stack (most of the cost), a
 // 1 KiB read buffer and its last message's
 // buffer (dropped after a message over 64 KiB); through the net/http
 // adapter also the request and its writer, which stay on the goroutine. A
 // parked connection holds the Conn (192 bytes), the *net.TCPConn with its
-// descriptor, and a slot in the poller; the read buffer, the message
+// descriptor, a slot in the poller and, when it came from a gibbon
+// server, an entry in the server's registry for Shutdown (about 50 bytes:
+// the registry holds the *Conn itself); the read buffer, the message
 // buffer and frame buffers go back to pools shared by all connections.
 //
 // Compression adds nothing to a parked (or blocked) connection: without
@@ -75,8 +77,14 @@
 //
 // A parked connection in the middle of a message (a frame half received,
 // or a message fragmented over several frames) keeps a goroutine and its
-// buffers until the message is complete; no read timeout bounds that wait.
-// Connections that cannot be watched — a TLS connection (its buffered
+// buffers until the message is complete, for at most
+// Options.MessageTimeout (30 seconds by default) from the message's first
+// byte; a peer that stalls longer gets a close frame 1008 and the
+// connection is closed (RFC 6455 has no code for a timeout and names 1008
+// its generic one; coder/websocket's js build sends it for a read timeout,
+// its native build and gorilla/websocket close without a frame). An idle parked connection has no timeout and
+// costs no timer: an application that must notice peers that vanished
+// pings them. Connections that cannot be watched — a TLS connection (its buffered
 // plaintext is invisible to epoll), a system without epoll — are served
 // by Park with a goroutine that stays blocked in a read, as ReadMessage
 // would.
@@ -88,10 +96,31 @@
 // accepting), does not negotiate window sizes below 32 KiB for
 // compression (an offer that demands one is declined: the connection runs
 // uncompressed) and offers no streaming reader or writer for a message.
-// Shutting the server down treats the two ways differently: gibbon's
-// Shutdown waits for a blocked connection's handler like any other and,
-// when its grace period ends, closes the socket (no close frame); a parked
-// connection left the server when its handler returned, so Shutdown
-// neither waits for it nor closes it. The application closes its parked
-// connections (Close with [StatusGoingAway]) when it stops serving.
+//
+// # Shutdown
+//
+// Shutting a gibbon server down treats the two ways differently. A
+// blocked connection's handler is still running: Shutdown waits for it
+// like any other and, when its grace period ends, closes the socket (no
+// close frame; a handler that wants to say goodbye watches its request's
+// context). A parked connection has no handler running, so Park
+// registers it with the server it came from (through
+// [gibbon/stage.HijackTracker], which *gibbon.Ctx and the ResponseWriter of
+// gibbon's HandleHTTP provide; this package imports none of gibbon):
+// Shutdown closes it with [StatusGoingAway] (1001, as a browser leaving a
+// page does), waits for the peer's answer, bounded by Shutdown's context,
+// and OnClose is called as for any close.
+//
+// net/http's own server forgets a hijacked connection, and its Shutdown
+// does not wait for functions registered with RegisterOnShutdown. The
+// application closes its parked connections itself, for instance:
+//
+//	srv.RegisterOnShutdown(func() {
+//		for _, c := range room.members() { // a copy, taken under the room's lock
+//			c.GoAway() // Close with 1001
+//		}
+//	})
+//
+// then waits, if it must, until their OnClose calls came (see the example
+// of [Conn.GoAway]).
 package websocket

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Options tune a connection. The zero value (or nil) is valid.
@@ -21,11 +22,61 @@ type Options struct {
 	// Subprotocols are the subprotocols the server speaks, in preference
 	// order; the first the client also offers is chosen.
 	Subprotocols []string
+	// MessageTimeout bounds, on a parked connection (see [Conn.Park]),
+	// the wait for the rest of a message once its first byte arrived; a
+	// peer that stalls longer gets a close frame 1008 and the connection
+	// is closed. 0 means DefaultMessageTimeout, a negative value no
+	// limit. (ReadMessage applies no timeout of its own: set deadlines on
+	// NetConn.)
+	MessageTimeout time.Duration
 }
 
 // DefaultMaxMessageSize is the message size limit when
 // Options.MaxMessageSize is 0.
 const DefaultMaxMessageSize = 1 << 20
+
+// DefaultMessageTimeout is the time a parked connection's message may
+// take to arrive whole when Options.MessageTimeout is 0.
+const DefaultMessageTimeout = 30 * time.Second
+
+// registry is the set of hijacked connections of the server a connection
+// was accepted from, with which Park registers it so that the server's
+// Shutdown calls its GoAway and waits for Untrack. hijacked and registry
+// are the types of gibbon's stage.Hijacked and stage.HijackRegistry
+// (aliases of the same interface literals).
+type (
+	hijacked = interface {
+		NetConn() net.Conn
+		GoAway()
+	}
+	registry = interface {
+		Track(h hijacked)
+		Untrack(h hijacked)
+	}
+)
+
+// tracker is implemented by a Handshake or an http.ResponseWriter of a
+// server that can end parked connections at shutdown: *gibbon.Ctx and
+// the ResponseWriter of gibbon's HandleHTTP. HijackRegistry may return
+// nil.
+type tracker interface {
+	HijackRegistry() registry
+}
+
+// registryOf returns the registry of w or of a ResponseWriter it wraps
+// (found through Unwrap, as http.ResponseController does), or nil.
+func registryOf(w http.ResponseWriter) registry {
+	for {
+		switch t := w.(type) {
+		case tracker:
+			return t.HijackRegistry()
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
 
 // Handshake is the native request an upgrade starts from; *gibbon.Ctx
 // implements it.
@@ -55,11 +106,15 @@ func Accept(h Handshake, opts *Options) (*Conn, error) {
 		h.String(status, msg)
 		return nil, ErrHandshake
 	}
+	var reg registry
+	if t, ok := h.(tracker); ok {
+		reg = t.HijackRegistry()
+	}
 	conn, buffered, err := h.Hijack()
 	if err != nil {
 		return nil, err
 	}
-	return acc.finish(conn, bytes.Clone(buffered), opts)
+	return acc.finish(conn, bytes.Clone(buffered), opts, reg)
 }
 
 // Upgrade upgrades the request of a net/http handler (over HTTP/1.x, the
@@ -79,7 +134,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*Conn, erro
 		return nil, err
 	}
 	buffered, _ := rw.Reader.Peek(rw.Reader.Buffered())
-	return acc.finish(conn, bytes.Clone(buffered), opts)
+	return acc.finish(conn, bytes.Clone(buffered), opts, registryOf(w))
 }
 
 // acceptance is what the handshake agreed.
@@ -155,8 +210,9 @@ func hasToken(v, token string) bool {
 const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // finish writes the 101 answer on the hijacked connection; buffered holds
-// the bytes the client sent after the request, read before the socket.
-func (a acceptance) finish(nc net.Conn, buffered []byte, opts *Options) (*Conn, error) {
+// the bytes the client sent after the request, read before the socket,
+// and reg is the server's registry for Park, or nil.
+func (a acceptance) finish(nc net.Conn, buffered []byte, opts *Options, reg registry) (*Conn, error) {
 	sum := sha1.Sum([]byte(a.key + acceptGUID))
 	var b strings.Builder
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
@@ -172,9 +228,15 @@ func (a acceptance) finish(nc net.Conn, buffered []byte, opts *Options) (*Conn, 
 		nc.Close()
 		return nil, err
 	}
-	c := &Conn{nc: nc, in: input{nc: nc, pre: buffered}, deflate: a.deflate, protocol: a.protocol, max: DefaultMaxMessageSize}
-	if opts != nil && opts.MaxMessageSize > 0 {
-		c.max = opts.MaxMessageSize
+	c := &Conn{nc: nc, in: input{nc: nc, pre: buffered}, deflate: a.deflate, protocol: a.protocol,
+		max: DefaultMaxMessageSize, wait: DefaultMessageTimeout, reg: reg}
+	if opts != nil {
+		if opts.MaxMessageSize > 0 {
+			c.max = opts.MaxMessageSize
+		}
+		if opts.MessageTimeout != 0 {
+			c.wait = opts.MessageTimeout
+		}
 	}
 	return c, nil
 }

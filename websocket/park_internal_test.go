@@ -124,3 +124,52 @@ func TestParkUnwatchable(t *testing.T) {
 		t.Errorf("OnClose: %v, want EOF", err)
 	}
 }
+
+// TestCloseDuringPark closes connections while Park runs on another
+// goroutine: whichever goes first, the close handshake completes, the
+// connection is closed and OnClose runs once, with the peer's answer (or,
+// when Close ended the connection before Park began, with net.ErrClosed).
+func TestCloseDuringPark(t *testing.T) {
+	t.Parallel()
+	for range 20 {
+		server, client := tcpPair(t)
+		c := &Conn{nc: server, in: input{nc: server}, max: DefaultMaxMessageSize}
+		r := recorder{msgs: make(chan string, 1), closed: make(chan error, 2)}
+		answered := make(chan error, 1)
+		go func() {
+			got := make([]byte, 4)
+			_, err := io.ReadFull(client, got)
+			if err == nil {
+				_, err = client.Write(frame(true, opClose, false, got[2:]))
+			}
+			answered <- err
+		}()
+		done := make(chan struct{})
+		go func() {
+			c.Close(4000, "")
+			close(done)
+		}()
+		c.Park(r)
+		<-done
+		if err := <-answered; err != nil {
+			t.Fatalf("peer: %v", err)
+		}
+		var ce *CloseError
+		select {
+		case err := <-r.closed:
+			if (!errors.As(err, &ce) || ce.Code != 4000) && !errors.Is(err, net.ErrClosed) {
+				t.Errorf("OnClose: %v, want the answer 4000", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no OnClose")
+		}
+		if _, err := client.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+			t.Errorf("peer read after the handshake: %v, want EOF", err)
+		}
+		select {
+		case err := <-r.closed:
+			t.Fatalf("OnClose again: %v", err)
+		default:
+		}
+	}
+}

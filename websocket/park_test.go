@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -18,29 +20,37 @@ import (
 	"gibbon/websocket"
 )
 
-// parkServer serves h on a parked connection at the returned URL; every
-// connection is also sent on conns, if not nil, once parked.
-func parkServer(t *testing.T, h websocket.Handler, conns chan<- *websocket.Conn) string {
+// parkServer serves h on parked connections accepted with opts, natively
+// at base+"/ws" and through HandleHTTP at base+"/nethttp"; every
+// connection is also sent on conns, if not nil, once parked. The server
+// is shut down when the test ends.
+func parkServer(t *testing.T, opts *websocket.Options, h websocket.Handler, conns chan<- *websocket.Conn) (srv *gibbon.Server, base string) {
 	t.Helper()
 	srv, err := gibbon.New(gibbon.Config{Listen: []string{"127.0.0.1:0"}, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.HandleFunc("GET /ws", func(c *gibbon.Ctx) {
-		conn, err := websocket.Accept(c, nil)
-		if err != nil {
-			return
-		}
+	park := func(conn *websocket.Conn) {
 		conn.Park(h)
 		if conns != nil {
 			conns <- conn
 		}
+	}
+	srv.HandleFunc("GET /ws", func(c *gibbon.Ctx) {
+		if conn, err := websocket.Accept(c, opts); err == nil {
+			park(conn)
+		}
 	})
+	srv.HandleHTTP("GET /nethttp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if conn, err := websocket.Upgrade(w, r, opts); err == nil {
+			park(conn)
+		}
+	}))
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return "ws://" + srv.Addr().String() + "/ws"
+	return srv, "ws://" + srv.Addr().String()
 }
 
 const upgradeRequest = "GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
@@ -141,7 +151,8 @@ func TestParkedBroadcast(t *testing.T) {
 	const clients, each, outside = 20, 5, 20
 	rm := &room{members: make(map[*websocket.Conn]bool), closed: make(chan error, clients)}
 	conns := make(chan *websocket.Conn, clients)
-	url := parkServer(t, rm, conns)
+	_, base := parkServer(t, nil, rm, conns)
+	url := base + "/ws"
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cs := make([]*cws.Conn, clients)
@@ -211,7 +222,8 @@ func TestParkedClose(t *testing.T) {
 	t.Parallel()
 	closed := make(chan error, 1)
 	conns := make(chan *websocket.Conn, 1)
-	url := parkServer(t, parkedEcho{closed: closed}, conns)
+	_, base := parkServer(t, nil, parkedEcho{closed: closed}, conns)
+	url := base + "/ws"
 
 	c := dialPlain(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -250,7 +262,8 @@ func TestParkedClose(t *testing.T) {
 func TestParkedPeerGone(t *testing.T) {
 	t.Parallel()
 	closed := make(chan error, 1)
-	url := parkServer(t, parkedEcho{closed: closed}, nil)
+	_, base := parkServer(t, nil, parkedEcho{closed: closed}, nil)
+	url := base + "/ws"
 	raw := rawDial(t, url, nil)
 	readHead(t, raw)
 	raw.Close()
@@ -261,5 +274,134 @@ func TestParkedPeerGone(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no OnClose 10 s after the peer left")
+	}
+}
+
+// TestParkedStalledMessage has peers stall in the middle of a message on
+// a parked connection: half a frame (a raw peer), and a fragmented
+// message whose last fragment never comes (coder/websocket). Once
+// MessageTimeout passed, each gets a close frame 1008 and the connection
+// is closed. A connection idle for longer than MessageTimeout is left
+// alone.
+func TestParkedStalledMessage(t *testing.T) {
+	t.Parallel()
+	const timeout = 200 * time.Millisecond
+	closed := make(chan error, 2)
+	_, base := parkServer(t, &websocket.Options{MessageTimeout: timeout}, parkedEcho{closed: closed}, nil)
+	url := base + "/ws"
+
+	raw := rawDial(t, url, nil)
+	readHead(t, raw)
+	time.Sleep(3 * timeout) // idle: no timeout
+	msg := frame(true, 1, []byte("still here"))
+	raw.Write(msg)
+	got := make([]byte, 12)
+	if _, err := io.ReadFull(raw, got); err != nil || string(got[2:]) != "still here" {
+		t.Fatalf("echo after an idle wait: %q %v", got, err)
+	}
+	raw.Write(msg[:8]) // the header and two bytes of ten
+	var ne net.Error
+	if err := receive(t, closed, "OnClose after a stalled frame"); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("OnClose: %v, want a timeout", err)
+	}
+	if b, err := io.ReadAll(raw); err != nil || !bytes.HasPrefix(b, []byte{0x88, 14, 0x03, 0xf0}) {
+		t.Errorf("the stalled peer read %x %v, want a close frame 1008 then EOF", b, err)
+	}
+
+	c := dialPlain(t, url)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	w, err := c.Writer(ctx, cws.MessageBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(make([]byte, 8<<10)) // more than the client buffers: a frame goes out, not the last
+	if _, _, err := c.Read(ctx); cws.CloseStatus(err) != cws.StatusPolicyViolation {
+		t.Errorf("client read: %v, want close 1008", err)
+	}
+	if err := receive(t, closed, "OnClose after a stalled message"); err == nil {
+		t.Error("OnClose with nil")
+	}
+}
+
+// TestShutdownParked shuts down a gibbon server that holds parked
+// connections, native and through HandleHTTP: every client receives close
+// 1001 (and answers it), OnClose runs for each connection, Shutdown
+// returns without waiting for its deadline, and no goroutine is left.
+// Not parallel, for the goroutine count.
+func TestShutdownParked(t *testing.T) {
+	const each = 10
+	before := runtime.NumGoroutine()
+	closed := make(chan error, 2*each)
+	conns := make(chan *websocket.Conn, 2*each)
+	srv, base := parkServer(t, nil, parkedEcho{closed: closed}, conns)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	reads := make(chan error, 2*each)
+	for _, path := range []string{"/ws", "/nethttp"} {
+		for range each {
+			c := dialPlain(t, base+path)
+			<-conns
+			go func() {
+				_, _, err := c.Read(ctx)
+				reads <- err
+			}()
+		}
+	}
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for range 2 * each {
+		if err := receive(t, reads, "client read"); cws.CloseStatus(err) != cws.StatusGoingAway {
+			t.Errorf("client read: %v, want close 1001", err)
+		}
+		var ce *websocket.CloseError
+		if err := receive(t, closed, "OnClose"); !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway {
+			t.Errorf("OnClose: %v, want the answer 1001", err)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections() // coder/websocket dials with it
+	const slack = 3
+	for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > before+slack; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after Shutdown, %d before", runtime.NumGoroutine(), before)
+		}
+	}
+}
+
+// TestShutdownParkedUnanswered shuts down a server whose parked
+// connection's peer never answers the close frame: Shutdown closes the
+// socket when its context ends and returns its error.
+func TestShutdownParkedUnanswered(t *testing.T) {
+	t.Parallel()
+	closed := make(chan error, 1)
+	conns := make(chan *websocket.Conn, 1)
+	srv, base := parkServer(t, nil, parkedEcho{closed: closed}, conns)
+	raw := rawDial(t, base+"/ws", nil)
+	readHead(t, raw)
+	<-conns
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown: %v, want its deadline", err)
+	}
+	if err := receive(t, closed, "OnClose"); err == nil {
+		t.Error("OnClose with nil")
+	}
+	if b, err := io.ReadAll(raw); err != nil || !bytes.HasPrefix(b, []byte{0x88, 22, 0x03, 0xe9}) {
+		t.Errorf("the peer read %x %v, want a close frame 1001 then EOF", b, err)
+	}
+}
+
+// receive returns the next error from ch, failing the test after ten
+// seconds without one.
+func receive(t *testing.T, ch <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s within 10 s", what)
+		return nil
 	}
 }

@@ -10,11 +10,10 @@ import (
 
 // watch is a parked connection's registration in the poller: its slot
 // and the slot's generation (the epoll token), and the socket's raw
-// connection.
+// connection (nil until registered).
 type watch struct {
-	rc         syscall.RawConn
-	slot, gen  uint32
-	registered bool
+	rc        syscall.RawConn
+	slot, gen uint32
 }
 
 // poller is the process's epoll set for parked connections, with one
@@ -109,7 +108,7 @@ func (p *poller) release(c *Conn) {
 // not waiting: no event can come and no other goroutine touches c.watch.
 func (c *Conn) registerInput() bool {
 	w := &c.watch
-	if w.registered {
+	if w.rc != nil {
 		return true
 	}
 	p := getPoller()
@@ -130,7 +129,7 @@ func (c *Conn) registerInput() bool {
 		p.release(c)
 		return false
 	}
-	w.rc, w.registered = rc, true
+	w.rc = rc
 	return true
 }
 
@@ -154,11 +153,11 @@ func (c *Conn) control(rc syscall.RawConn, op int, events uint32) error {
 	return cerr
 }
 
-// unwatchInput frees c's slot. The socket is closed: closing it took it
-// out of the epoll set.
+// unwatchInput frees c's slot, once, when c ends. The socket is closed:
+// closing it took it out of the epoll set. c.watch is left as it is: a
+// park that Close interrupted may still be reading it in armInput.
 func (c *Conn) unwatchInput() {
-	if c.watch.registered {
+	if c.watch.rc != nil {
 		thePoller.release(c)
-		c.watch.registered = false
 	}
 }

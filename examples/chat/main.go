@@ -70,6 +70,8 @@ func main() {
 		rm.join(conn)
 		conn.Park(rm) // the handler returns; the room is called per message
 	})
+	// On Ctrl-C, Run's Shutdown sends every parked member close 1001
+	// (going away) and waits for its answer.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := srv.Run(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // File names inside a config directory.
@@ -151,6 +152,9 @@ func (l *loader) loadServer(serverConf string) {
 	l.cfg.Server = decodeServer(server, &l.cfg.Warnings, &l.errs)
 	if p := l.cfg.Server.PidFile; p != "" && !filepath.IsAbs(p) {
 		l.cfg.Server.PidFile = filepath.Join(l.abs, p)
+	}
+	if p, ok := strings.CutPrefix(l.cfg.Server.Admin, AdminUnix); ok && !filepath.IsAbs(p) {
+		l.cfg.Server.Admin = AdminUnix + filepath.Join(l.abs, p)
 	}
 }
 

@@ -49,6 +49,7 @@ func TestLoadGibbonDir(t *testing.T) {
 		UserDir:             "public_html",
 		Balancing:           "fair",
 		WorkerCapacity:      4096,
+		Admin:               "unix:" + filepath.Join(abs, "run", "gibbon.sock"),
 	}
 	if !reflect.DeepEqual(cfg.Server, want) {
 		t.Errorf("Server =\n%+v\nwant\n%+v", cfg.Server, want)

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -63,6 +65,7 @@ type Server struct {
 	UserDir             string        // UserDir: directory under a home served as /~user; "" = off
 	Balancing           string        // Balancing: "" (engine default), "reuseport" or "fair"
 	WorkerCapacity      int           // WorkerCapacity: clients per worker; 0 = derive from RLIMIT_NOFILE
+	Admin               string        // Admin: "unix:/abs/path" (absolute after Load) or a loopback "host:port"; "" = no admin endpoint
 }
 
 // DefaultServer returns the defaults of every [SERVER] key, Listen :2001
@@ -261,6 +264,35 @@ var serverKeys = []serverKey{
 		}, func(s *Server) *string { return &s.Balancing }),
 	countKey("WorkerCapacity", "integer ≥ 0", "Clients one worker holds before new connections are refused; 0: derived from RLIMIT_NOFILE.", 0, maxInt32,
 		func(s *Server) *int { return &s.WorkerCapacity }),
+	stringKey("Admin", "`unix:`path or loopback address", "Admin endpoint (JSON API, Prometheus `/metrics`, status page; `gibbon ctl`): "+
+		"`unix:/run/gibbon.sock` (a socket created mode 0600, relative to the config directory) or a loopback `host:port` such as `127.0.0.1:2019`; "+
+		"any other address is refused, since the API can reload and stop the server and has no authentication. Empty: off.",
+		parseAdmin, func(s *Server) *string { return &s.Admin }),
+}
+
+// AdminUnix is the prefix of an Admin value naming a unix socket.
+const AdminUnix = "unix:"
+
+// parseAdmin checks an Admin value: "unix:" followed by a path, or a
+// host:port whose host is "localhost" or a loopback IP.
+func parseAdmin(v string) (string, error) {
+	if path, ok := strings.CutPrefix(v, AdminUnix); ok {
+		if path == "" || strings.ContainsAny(path, " \t") {
+			return "", fmt.Errorf("bad socket path %q: want unix:/path/to/gibbon.sock", path)
+		}
+		return v, nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", fmt.Errorf("bad address %q: want unix:/path or a loopback host:port such as 127.0.0.1:2019", v)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "", fmt.Errorf("bad port %q", port)
+	}
+	if ip, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("%q is not a loopback address: the admin API can reload and stop the server and has no authentication; use unix:/path or 127.0.0.1:PORT", v)
+	}
+	return v, nil
 }
 
 // monkeyServerKeys are keys of Monkey's shipped monkey.conf that gibbon

@@ -181,8 +181,9 @@ func (s *Server) initGeneration(g *generation) error {
 
 // RestartKeys names the keys of the [SERVER] section (and [TLS]) whose
 // change from old to cfg a reload does not apply: the listeners, the
-// workers and their scheduling, the user and the pid file, the TLS files
-// and the hosts' certificates. A reload keeps their running values.
+// workers and their scheduling, the user, the pid file, the admin
+// endpoint, the TLS files and the hosts' certificates. A reload keeps
+// their running values.
 func RestartKeys(old, cfg *config.Config) []string {
 	o, n := &old.Server, &cfg.Server
 	var keys []string
@@ -199,6 +200,7 @@ func RestartKeys(old, cfg *config.Config) []string {
 	add(o.WorkerCapacity != n.WorkerCapacity, "WorkerCapacity")
 	add(o.User != n.User, "User")
 	add(o.PidFile != n.PidFile, "PidFile")
+	add(o.Admin != n.Admin, "Admin")
 	add(old.TLS != cfg.TLS, "[TLS]")
 	add(!slices.Equal(hostCerts(old), hostCerts(cfg)), "CertificateFile")
 	return keys
@@ -223,7 +225,7 @@ func keepRestartKeys(old, cfg *config.Config) *config.Config {
 	c := *cfg
 	o, n := &old.Server, &c.Server
 	n.Listen, n.Workers, n.Balancing, n.WorkerCapacity = o.Listen, o.Workers, o.Balancing, o.WorkerCapacity
-	n.User, n.PidFile = o.User, o.PidFile
+	n.User, n.PidFile, n.Admin = o.User, o.PidFile, o.Admin
 	c.TLS = old.TLS
 	return &c
 }

@@ -33,6 +33,7 @@ type Conn struct {
 	ctx      any
 	tag      uint64
 	drop     int32 // lingering: input bytes still to read and drop
+	opened   int64 // the wheel's tick when accepted
 	timer    timerLink
 }
 

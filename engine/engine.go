@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -235,6 +236,24 @@ type WorkerStats struct {
 	HandedOff uint64 // connections given to the hand-off callback
 	Timeouts  uint64 // connections closed by a timer
 	Stalls    uint64 // times output waited for EPOLLOUT (the socket was full)
+}
+
+// ConnStatus describes a connection open on a worker loop, as
+// [Engine.Conns] found it.
+type ConnStatus struct {
+	ID     uint64
+	Worker int
+	Remote netip.AddrPort
+	// Opened is when the loop accepted the connection, to within a tick
+	// of the timing wheel (100ms).
+	Opened time.Time
+	// Wait is the timer the connection waits under: TimeoutIdle between
+	// requests, TimeoutRead while a request is incomplete (a new
+	// connection too), TimeoutWrite while output is queued; TimeoutNone
+	// once the protocol closed it or handed it off and output drains.
+	Wait TimeoutKind
+	// Tag is the protocol's word of state (see [Conn.SetTag]).
+	Tag uint64
 }
 
 // normalize fills in defaults.

@@ -48,6 +48,9 @@ func (c *Conn) LocalAddr() net.Addr { return nil }
 // Stats returns nil.
 func (e *Engine) Stats() []WorkerStats { return nil }
 
+// Conns returns nil: there are no workers.
+func (e *Engine) Conns(limit int) (conns [][]ConnStatus, idle []int) { return nil, nil }
+
 // Each does nothing: there are no workers.
 func (e *Engine) Each(fn func(worker int)) {}
 

@@ -207,7 +207,7 @@ func (w *worker) acceptFailed(lfd int, err error) bool {
 func (w *worker) open(fd int, raddr netip.AddrPort) {
 	c := w.conns.alloc(w)
 	w.seq++
-	c.fd, c.raddr, c.fresh = fd, raddr, true
+	c.fd, c.raddr, c.fresh, c.opened = fd, raddr, true, w.wheel.now
 	c.id = w.seq*uint64(len(w.e.workers)) + uint64(w.id)
 	w.stats.accepted.Add(1)
 	if err := w.poll.add(fd, unix.EPOLLIN, int32(c.slot), int32(c.gen)); err != nil || !w.proto.OnOpen(c) {

@@ -67,6 +67,12 @@ type conn struct {
 	srv   *Server
 	nc    net.Conn
 	state atomic.Uint32 // ConnState
+	// for Server.Conns: id and opened are set by newConn (id by adopt)
+	// before the connection is tracked, then read-only
+	id       uint64
+	opened   time.Time
+	answered atomic.Int64 // responses counted (see count)
+	h2       atomic.Bool  // serving HTTP/2
 
 	// owned by the serve goroutine
 	rs         responder
@@ -86,7 +92,7 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{srv: s, nc: nc}
+	c := &conn{srv: s, nc: nc, id: s.connID.Add(1), opened: time.Now()}
 	c.rs.respondConfig = respondConfig{clock: s.clock, draining: s.draining}
 	c.rs.cache = s.files
 	c.use(s.current())
@@ -111,7 +117,9 @@ func (c *conn) use(g *generation) {
 // the hand-off's goroutine until the connection ends.
 func (s *Server) adopt(d engine.Detached) {
 	c := newConn(s, d.Conn)
+	c.id = d.ID
 	c.rs.served = loopTag(d.Tag).served()
+	c.answered.Store(int64(c.rs.served))
 	c.buf, c.end = d.Buffered, len(d.Buffered)
 	c.state.Store(uint32(StateActive))
 	if lc, ok := d.Context.(*loopConn); ok {
@@ -125,6 +133,7 @@ func (s *Server) adopt(d engine.Detached) {
 		c.closeStages()
 		return
 	}
+	s.stats.handedOff.Add(1)
 	c.serve()
 }
 
@@ -319,6 +328,7 @@ func (c *conn) discardBody() error {
 // finishResponse writes c.rsp (appending what fits to the pending output),
 // releases it and reports whether the connection stays open.
 func (c *conn) finishResponse() bool {
+	c.count(c.rsp.status, c.rsp.bodyLen())
 	err := c.writeResponse(&c.rsp)
 	c.rsp.release()
 	if err != nil {

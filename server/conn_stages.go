@@ -68,7 +68,7 @@ func (c *conn) openStages() bool {
 func (c *conn) connInfo() stage.ConnInfo {
 	_, tls := c.nc.(*tlsConn)
 	return stage.ConnInfo{
-		ID:       c.srv.connID.Add(1),
+		ID:       c.id,
 		Remote:   addrPort(c.nc.RemoteAddr()),
 		Local:    addrPort(c.nc.LocalAddr()),
 		TLS:      tls,
@@ -320,6 +320,7 @@ func (c *conn) endBlocking(err error) bool {
 	switch {
 	case sw.hijacked:
 		c.hijacked = true
+		c.count(101, 0)
 		x.done(pp, 101, 0, err)
 		return false
 	case err == nil && !sw.standard:
@@ -327,10 +328,12 @@ func (c *conn) endBlocking(err error) bool {
 		if !ok || !c.idle() {
 			ok = c.flush() == nil && ok
 		}
+		c.count(sw.status, sw.bytes)
 		x.done(pp, sw.status, sw.bytes, sw.err)
 		return ok && c.br.drain()
 	case sw.sent:
 		c.flush()
+		c.count(sw.status, sw.bytes)
 		x.done(pp, sw.status, sw.bytes, err)
 		return false
 	}

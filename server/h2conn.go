@@ -115,7 +115,8 @@ func (g *h2seg) size() int64 {
 // request that becomes stream 1, or nil. The caller closes the connection.
 func (c *conn) serveH2(buffered []byte, up *http2.UpgradeRequest) {
 	c.state.Store(uint32(StateActive)) // Shutdown sends GOAWAY rather than closing
-	c.nc.SetReadDeadline(time.Time{})  // timeouts are run's
+	c.h2.Store(true)
+	c.nc.SetReadDeadline(time.Time{}) // timeouts are run's
 	h := &h2conn{
 		c:       c,
 		streams: make(map[uint32]*h2stream),
@@ -352,6 +353,8 @@ func (h *h2conn) OnClose(s *http2.Stream, code http2.ErrCode) {
 
 // finish runs stage 40 for a closed stream and recycles it.
 func (h *h2conn) finish(st *h2stream) {
+	h.c.srv.stats.h2.count(st.status, st.sent)
+	h.c.answered.Add(1)
 	if st.x != nil {
 		err := st.herr
 		if err == nil && st.code != http2.NoError && !st.dropped {

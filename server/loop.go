@@ -53,6 +53,8 @@ type loopWorker struct {
 	gen     *generation    // the configuration the worker serves with (see use)
 	pp      *pipe          // gen's plugins
 	x       exchange       // the request through the stages, when plugins need one
+	// responses counts what the worker answers; only its loop writes it.
+	responses counters
 }
 
 // loopTag is the per-connection state kept in the engine's Conn tag: the
@@ -257,8 +259,7 @@ func (w *loopWorker) answer(c *engine.Conn) engine.Action {
 	w.rs.served = loopTag(c.Tag()).served()
 	w.head = w.rs.respond(w.head[:0], &w.req, &w.rsp)
 	c.SetTag(uint64(uint32(w.rs.served)))
-	c.Write(w.head)
-	if err := w.writeBody(c); err != nil || w.rsp.close {
+	if _, _, err := w.queue(c); err != nil || w.rsp.close {
 		return engine.Close
 	}
 	return engine.Continue
@@ -273,10 +274,11 @@ func (w *loopWorker) refuse(c *engine.Conn, status int) (int, engine.Action) {
 	return 0, engine.Close
 }
 
-// queue queues w.rsp, whose head is w.head, and returns its status and
-// body length for stage 40.
+// queue queues w.rsp, whose head is w.head, counts it and returns its
+// status and body length for stage 40.
 func (w *loopWorker) queue(c *engine.Conn) (status int, bytes int64, err error) {
 	status, bytes = w.rsp.status, w.rsp.bodyLen()
+	w.responses.count(status, bytes)
 	c.Write(w.head)
 	return status, bytes, w.writeBody(c)
 }

@@ -113,6 +113,8 @@ type Server struct {
 	// handler: the loop driver hands their connection off.
 	testHookBlocking atomic.Pointer[func(*http1.Request) bool]
 
+	stats serverStats
+
 	// shutting is set once by Shutdown; connections read it to stop
 	// keeping alive.
 	shutting atomic.Bool
@@ -122,19 +124,20 @@ type Server struct {
 	// them cleaned up; guarded by mu.
 	replaced []*generation
 
-	mu        sync.Mutex
-	listeners []net.Listener              // guarded by mu; goroutine driver
-	specs     []listenSpec                // guarded by mu; how each of listeners is served
-	eng       *engine.Engine              // guarded by mu; epoll driver, set by Listen
-	loop      *loop                       // guarded by mu; epoll driver, set by Listen
-	conns     map[*conn]struct{}          // guarded by mu; goroutine driver and hand-offs
-	hijacked  map[stage.Hijacked]struct{} // guarded by mu; see hijackRegistry
-	clock     *clock.Clock                // guarded by mu; set by Listen, stopped by Shutdown
-	serving   bool                        // guarded by mu
-	drained   chan struct{}               // closed when conns and hijacked are empty after shutting is set
-	drainOnce sync.Once
-	stopping  chan struct{} // closed when Shutdown begins
-	stopOnce  sync.Once
+	mu           sync.Mutex
+	listeners    []net.Listener              // guarded by mu; goroutine driver
+	specs        []listenSpec                // guarded by mu; how each of listeners is served
+	eng          *engine.Engine              // guarded by mu; epoll driver, set by Listen
+	loop         *loop                       // guarded by mu; epoll driver, set by Listen
+	conns        map[*conn]struct{}          // guarded by mu; goroutine driver and hand-offs
+	hijacked     map[stage.Hijacked]struct{} // guarded by mu; see hijackRegistry
+	clock        *clock.Clock                // guarded by mu; set by Listen, stopped by Shutdown
+	serving      bool                        // guarded by mu
+	servingSince time.Time                   // guarded by mu; set by Serve
+	drained      chan struct{}               // closed when conns and hijacked are empty after shutting is set
+	drainOnce    sync.Once
+	stopping     chan struct{} // closed when Shutdown begins
+	stopOnce     sync.Once
 }
 
 // settings are the values the respond path reads, derived from one
@@ -413,7 +416,7 @@ func (s *Server) Serve() error {
 		s.mu.Unlock()
 		return err
 	}
-	s.serving = true
+	s.serving, s.servingSince = true, time.Now()
 	lns, specs := s.listeners, s.specs
 	e, l := s.eng, s.loop
 	s.mu.Unlock()
@@ -489,6 +492,7 @@ func (s *Server) acceptLoop(ln net.Listener, spec listenSpec) error {
 			nc.Close()
 			continue
 		}
+		s.stats.accepted.Add(1)
 		go c.begin(spec)
 	}
 }
@@ -537,7 +541,10 @@ func (s *Server) track(c *conn) bool {
 }
 
 // untrack removes c from the connection set.
-func (s *Server) untrack(c *conn) { forget(s, s.conns, c) }
+func (s *Server) untrack(c *conn) {
+	s.stats.closed.Add(1)
+	forget(s, s.conns, c)
+}
 
 // forget removes k from m, the connection set or the hijacked set (both
 // made once by New and guarded by s.mu), and ends Shutdown's wait when

@@ -104,10 +104,12 @@ func (c *conn) serveTLS(tc *tlsConn) {
 	cancel()
 	tc.SetDeadline(time.Time{})
 	if err != nil {
+		c.srv.stats.tlsHandshakeErrors.Add(1)
 		c.debug("TLS handshake", err)
 		c.close()
 		return
 	}
+	c.srv.stats.tlsHandshakes.Add(1)
 	if tlsx.Protocol(tc.ConnectionState()) == tlsx.ALPNH2 {
 		defer c.close()
 		c.serveH2(nil, nil)

@@ -29,6 +29,7 @@ type Server struct {
 	opts     server.Options // Driver and Balancing mapped by New
 	needRoot bool           // the default host has no document root: Check makes an empty one
 	router   router
+	reloads  reloadLog
 
 	mu        sync.Mutex
 	srv       *server.Server // set by Check
@@ -351,8 +352,15 @@ func (s *Server) serve(srv *server.Server, served chan struct{}) error {
 // Balancing, WorkerCapacity, User, PidFile and the TLS certificate
 // files; so do the Logger, Version, Grace, Driver and Balancing New was
 // given. Before Check, Reload replaces the configuration Check will use.
-// After Shutdown it returns ErrStopped.
+// After Shutdown it returns ErrStopped. Stats reports the outcome as
+// LastReload.
 func (s *Server) Reload(cfg Config) error {
+	err := s.reload(cfg)
+	s.reloads.note(err)
+	return err
+}
+
+func (s *Server) reload(cfg Config) error {
 	m, empty, err := cfg.model()
 	if err != nil {
 		return err

@@ -267,15 +267,17 @@ var serverKeys = []serverKey{
 	stringKey("Admin", "`unix:`path or loopback address", "Admin endpoint (JSON API, Prometheus `/metrics`, status page; `gibbon ctl`): "+
 		"`unix:/run/gibbon.sock` (a socket created mode 0600, relative to the config directory) or a loopback `host:port` such as `127.0.0.1:2019`; "+
 		"any other address is refused, since the API can reload and stop the server and has no authentication. Empty: off.",
-		parseAdmin, func(s *Server) *string { return &s.Admin }),
+		ParseAdmin, func(s *Server) *string { return &s.Admin }),
 }
 
 // AdminUnix is the prefix of an Admin value naming a unix socket.
 const AdminUnix = "unix:"
 
-// parseAdmin checks an Admin value: "unix:" followed by a path, or a
-// host:port whose host is "localhost" or a loopback IP.
-func parseAdmin(v string) (string, error) {
+// ParseAdmin checks a value of the Admin key and returns it: "unix:"
+// followed by a path, or a host:port whose host is "localhost" or a
+// loopback IP. Any other address is refused: the admin endpoint has no
+// authentication and can reload and stop the server.
+func ParseAdmin(v string) (string, error) {
 	if path, ok := strings.CutPrefix(v, AdminUnix); ok {
 		if path == "" || strings.ContainsAny(path, " \t") {
 			return "", fmt.Errorf("bad socket path %q: want unix:/path/to/gibbon.sock", path)

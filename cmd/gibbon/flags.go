@@ -11,6 +11,7 @@ import (
 // usage is the text printed by -h and --help.
 const usage = `Usage: gibbon [options]
        gibbon passwd [-c] [-D] [-s] FILE USER [PASS]
+       gibbon ctl [-a ADDR | -c DIR] status|workers|conns|vhosts|plugins|metrics|reload|stop
 
 Serves the configuration directory given with -c, else ./conf if it exists,
 else the built-in default: ./htdocs (or a welcome page) on port 2001.
@@ -44,8 +45,11 @@ gibbon passwd manages a users file of the auth plugin (bcrypt hashes):
 Without PASS the password is asked for on the terminal (twice, not echoed),
 or read as one line from standard input when it is not a terminal.
 
+gibbon ctl talks to the admin endpoint of a running gibbon (the Admin key);
+gibbon ctl -h lists its commands.
+
 Signals: SIGTERM and SIGINT stop gracefully; SIGUSR1 reopens the log files;
-SIGHUP reloads the TLS certificates.
+SIGHUP reloads the configuration.
 `
 
 // options holds the parsed command line. port and workers are -1 when not given.

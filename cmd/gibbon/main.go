@@ -34,6 +34,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "passwd" {
 		return passwd(args[1:], os.Stdin, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "ctl" {
+		return ctl(args[1:], stdout, stderr)
+	}
 	opts, err := parseFlags(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "gibbon: %v\nRun 'gibbon --help' for usage.\n", err)
@@ -79,10 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		srv.Shutdown(context.Background()) // the plugins' Cleanup
 		return 0
 	}
-	reload := func() {
-		reloadConfig(srv, opts, welcome, logger)
-	}
-	return serve(srv, cfg, reload, logger, stderr)
+	load := func() (gibbon.Config, error) { return reloadedConfig(opts, welcome, logger) }
+	return serve(srv, cfg, load, logger, stderr)
 }
 
 // serverConfig maps the loaded configuration and the command line to the
@@ -96,9 +97,11 @@ func serverConfig(cfg *config.Config, o *options, logger *slog.Logger) gibbon.Co
 	return c
 }
 
-// serve binds the listeners, drops privileges, writes the pid file and runs
-// the server until a termination signal arrives; reload answers SIGHUP.
-func serve(srv *gibbon.Server, cfg *config.Config, reload func(), logger *slog.Logger, stderr io.Writer) int {
+// serve binds the listeners and the admin endpoint, drops privileges,
+// writes the pid file and runs the server until a termination signal
+// arrives or the admin endpoint asks it to stop; load gives the
+// configuration SIGHUP and the admin endpoint reload.
+func serve(srv *gibbon.Server, cfg *config.Config, load func() (gibbon.Config, error), logger *slog.Logger, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
@@ -113,6 +116,23 @@ func serve(srv *gibbon.Server, cfg *config.Config, reload func(), logger *slog.L
 			srv.Shutdown(context.Background()) // the listeners and the plugins' Cleanup
 		}
 	}()
+	stopReq := make(chan struct{}, 1) // POST /stop
+	if cfg.Server.Admin != "" {
+		closeAdmin, err := startAdmin(srv, cfg, gibbon.AdminControl{
+			Reload: load,
+			Stop: func() {
+				select {
+				case stopReq <- struct{}{}:
+				default:
+				}
+			},
+		}, logger)
+		if err != nil {
+			printError(stderr, err)
+			return 1
+		}
+		defer closeAdmin()
+	}
 	if p := cfg.Server.PidFile; p != "" {
 		if err := writePidFile(p); err != nil {
 			printError(stderr, err)
@@ -149,9 +169,12 @@ func serve(srv *gibbon.Server, cfg *config.Config, reload func(), logger *slog.L
 			srv.Shutdown(context.Background()) // the plugins' Cleanup
 			return 1
 		case <-hup:
-			reload()
+			reloadConfig(srv, load, logger)
 		case <-usr1:
 			reopenLogs(srv, logger)
+		case <-stopReq:
+			logger.Info("stop requested on the admin endpoint")
+			waiting = false
 		case <-ctx.Done():
 			waiting = false
 		}
@@ -170,27 +193,32 @@ func serve(srv *gibbon.Server, cfg *config.Config, reload func(), logger *slog.L
 	return 0
 }
 
-// reloadConfig answers SIGHUP: the configuration is found and loaded as
-// at start-up (with the same command-line overrides) and swapped in for
-// new requests, TLS certificates included (Server.Reload). A
+// reloadConfig answers SIGHUP: load's configuration is swapped in for
+// new requests, TLS certificates included (Server.ReloadFrom). A
 // configuration that fails to load is logged, each error with its file,
 // line and key, and the running one stays.
-func reloadConfig(srv *gibbon.Server, o *options, welcome string, logger *slog.Logger) {
-	cfg, _, err := loadConfig(o, welcome)
-	if err == nil {
-		for _, w := range cfg.Warnings {
-			logger.Warn(w.String())
-		}
-		err = applyOverrides(cfg, o)
-	}
-	if err == nil {
-		err = srv.Reload(serverConfig(cfg, o, logger))
-	}
-	if err != nil {
+func reloadConfig(srv *gibbon.Server, load func() (gibbon.Config, error), logger *slog.Logger) {
+	if err := srv.ReloadFrom(load); err != nil {
 		logger.Error("SIGHUP: the configuration did not load; keeping the running one", "err", message(err))
 		return
 	}
 	logger.Info("SIGHUP: configuration reloaded")
+}
+
+// reloadedConfig finds and loads the configuration as at start-up, with
+// the same command-line overrides, for a reload; it logs its warnings.
+func reloadedConfig(o *options, welcome string, logger *slog.Logger) (gibbon.Config, error) {
+	cfg, _, err := loadConfig(o, welcome)
+	if err != nil {
+		return gibbon.Config{}, err
+	}
+	for _, w := range cfg.Warnings {
+		logger.Warn(w.String())
+	}
+	if err := applyOverrides(cfg, o); err != nil {
+		return gibbon.Config{}, err
+	}
+	return serverConfig(cfg, o, logger), nil
 }
 
 // reopenLogs answers SIGUSR1: the logger plugin, when loaded, reopens its

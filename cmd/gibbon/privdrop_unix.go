@@ -14,17 +14,9 @@ import (
 // groups, its primary group, then its user id. Go applies each call to every
 // thread of the process.
 func dropPrivileges(name string) error {
-	u, err := user.Lookup(name)
+	u, uid, gid, err := lookupUser(name)
 	if err != nil {
-		return fmt.Errorf("user %s: %w", name, err)
-	}
-	uid, err := strconv.Atoi(u.Uid)
-	if err != nil {
-		return fmt.Errorf("user %s: uid %q: %w", name, u.Uid, err)
-	}
-	gid, err := strconv.Atoi(u.Gid)
-	if err != nil {
-		return fmt.Errorf("user %s: gid %q: %w", name, u.Gid, err)
+		return err
 	}
 	groups := []int{gid}
 	if ids, err := u.GroupIds(); err == nil {
@@ -50,4 +42,29 @@ func dropPrivileges(name string) error {
 		return fmt.Errorf("user %s: still running as uid %d gid %d", name, os.Geteuid(), os.Getegid())
 	}
 	return nil
+}
+
+// giveFile makes the user name, with its primary group, the owner of
+// path: the admin socket, made before the switch to that user.
+func giveFile(path, name string) error {
+	_, uid, gid, err := lookupUser(name)
+	if err != nil {
+		return err
+	}
+	return os.Lchown(path, uid, gid)
+}
+
+// lookupUser finds the user name with its user and primary group ids.
+func lookupUser(name string) (u *user.User, uid, gid int, err error) {
+	u, err = user.Lookup(name)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("user %s: %w", name, err)
+	}
+	if uid, err = strconv.Atoi(u.Uid); err != nil {
+		return nil, 0, 0, fmt.Errorf("user %s: uid %q: %w", name, u.Uid, err)
+	}
+	if gid, err = strconv.Atoi(u.Gid); err != nil {
+		return nil, 0, 0, fmt.Errorf("user %s: gid %q: %w", name, u.Gid, err)
+	}
+	return u, uid, gid, nil
 }

@@ -24,6 +24,18 @@
 // [Server.Reload] swaps in a new configuration for new requests, keeping
 // the registered handlers (SIGHUP), [Server.ReloadCertificates] reads
 // the TLS certificates again and [Server.ReopenLogs] reopens the logger plugin's files (SIGUSR1).
+//
+// # Operations
+//
+// [Server.Stats] is a snapshot of the counters (responses by status
+// class and body bytes, connections, TLS handshakes, per epoll worker and
+// per driver; the configuration's generation and last reload) and
+// [Server.Conns] lists the open connections. [Server.AdminHandler] is the
+// admin endpoint (the gibbon command's Admin key, gibbon ctl): JSON
+// status, workers, conns, vhosts and plugins, Prometheus /metrics, a live
+// status page, POST /reload ([Server.ReloadFrom]) and POST /stop through
+// an [AdminControl]. Serve it on [ListenAdmin]'s listener (a 0600 unix
+// socket or loopback TCP) or mount its paths on a mux of your own.
 // [Config.Driver] and [Config.Balancing] choose how connections are
 // served (--driver, -B).
 //

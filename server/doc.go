@@ -155,11 +155,25 @@
 // Timeout; each body read and each write (each sendfile chunk of 1 MiB)
 // must progress within Timeout.
 //
+// # Counters
+//
+// [Server.Stats] and [Server.Conns] (stats.go) are for monitoring. The
+// engine counts each worker's connections; a loop worker counts its
+// responses (by status class, with body bytes) in its loopWorker, written
+// only by its loop with atomic adds, so the keep-alive path takes no lock
+// and allocates nothing. The goroutine driver's and HTTP/2's responses,
+// the goroutine driver's connections and the TLS handshakes are atomics
+// of the Server shared by the connection goroutines. Idle counts and
+// connection lists are gathered when asked: the loops' by
+// engine.Engine.Conns (on each loop, between two requests), the
+// goroutine driver's from the tracked set.
+//
 // # Not here
 //
 // Package server does not parse HTTP (packages http1 and http2 do), does
 // not decide what a path means on disk (package static does), does not
 // implement TLS (crypto/tls and tlsx do), does not write access logs (the
-// logger plugin does, at stage 40) and knows no concrete plugin. The
+// logger plugin does, at stage 40), does not format metrics or serve the
+// admin endpoint (package gibbon does) and knows no concrete plugin. The
 // epoll engine is a separate package that knows nothing of HTTP.
 package server

@@ -279,3 +279,38 @@ func TestCtlErrors(t *testing.T) {
 		t.Errorf("ctl frobnicate: exit %d, want 2", code)
 	}
 }
+
+// TestAdminHTTP2 counts HTTP/2 streams' responses under driver "h2" and
+// the TLS handshakes, on a "tls h2" listener.
+func TestAdminHTTP2(t *testing.T) {
+	t.Parallel()
+	s := startTLSSite(t, "tls h2", "    Timeout 5\n    Admin unix:admin.sock") // replaces the Timeout line with both
+	sock := filepath.Join(s.conf, "admin.sock")
+	before := metrics(t, sock)
+	c := h2Client(s.def.pool)
+	for range 3 {
+		resp, err := c.Get("https://" + s.addr + "/hello.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != 200 {
+			t.Fatalf("%s %d, want HTTP/2 200", resp.Proto, resp.StatusCode)
+		}
+	}
+	after := metrics(t, sock)
+	grew := func(family string, labels ...string) float64 {
+		return sum(after[family], labels...) - sum(before[family], labels...)
+	}
+	if n := grew("gibbon_responses_total", "driver=h2", "class=2xx"); n != 3 {
+		t.Errorf("gibbon_responses_total{driver=h2,class=2xx} grew by %v, want 3", n)
+	}
+	if n := grew("gibbon_tls_handshakes_total", "result=ok"); n != 1 {
+		t.Errorf("gibbon_tls_handshakes_total{result=ok} grew by %v, want 1 (one connection)", n)
+	}
+	conns := mustCtl(t, "-a", "unix:"+sock, "conns")
+	if !strings.Contains(conns, " h2 ") {
+		t.Errorf("ctl conns lists no HTTP/2 connection:\n%s", conns)
+	}
+}

@@ -44,18 +44,21 @@ type AdminControl struct {
 // (mux.Handle("GET /metrics", srv.AdminHandler(gibbon.AdminControl{}))).
 //
 //	GET  /          live status page (HTML, refreshes itself)
-//	GET  /status    version, pid, uptime, config, listeners, totals (JSON)
-//	GET  /workers   counters per epoll worker and per driver (JSON)
-//	GET  /conns     open connections, oldest first (?limit=N, JSON)
-//	GET  /vhosts    virtual hosts (JSON)
-//	GET  /plugins   {"describe": the plugin chain per stage, as gibbon -t prints it}
+//	GET  /status    AdminStatus: version, pid, uptime, config, listeners, totals
+//	GET  /workers   []AdminWorker: counters per epoll worker and per driver
+//	GET  /conns     AdminConns: open connections, oldest first (?limit=N)
+//	GET  /vhosts    []AdminVHost: virtual hosts
+//	GET  /plugins   AdminPlugins: the plugin chain per stage, as gibbon -t prints it
 //	GET  /metrics   Prometheus text exposition format 0.0.4
-//	POST /reload    ctl.Reload (200, or 500 with the error)
-//	POST /stop      ctl.Stop (202)
+//	POST /reload    ctl.Reload: AdminReloaded (200), or AdminError (500)
+//	POST /stop      ctl.Stop: AdminStopping (202)
 //
-// Errors are JSON objects {"error": "..."}. The handler has no
-// authentication: never expose it beyond the operator. It is safe for
-// concurrent use.
+// The JSON bodies are indented [AdminStatus], [AdminWorker],
+// [AdminConns], [AdminVHost], [AdminPlugins], [AdminReloaded] and
+// [AdminStopping] values, which a client such as gibbon ctl decodes into;
+// an error (4xx, 5xx) is an [AdminError], {"error": "..."}. The handler
+// has no authentication: never expose it beyond the operator. It is safe
+// for concurrent use.
 func (s *Server) AdminHandler(ctl AdminControl) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -85,7 +88,7 @@ func (s *Server) AdminHandler(ctl AdminControl) http.Handler {
 		writeJSON(w, http.StatusOK, s.vhosts())
 	})
 	mux.HandleFunc("GET /plugins", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"describe": s.Describe()})
+		writeJSON(w, http.StatusOK, AdminPlugins{Describe: s.Describe()})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -103,14 +106,14 @@ func (s *Server) AdminHandler(ctl AdminControl) http.Handler {
 		}
 		s.opts.Logger.Info("admin: configuration reloaded")
 		gen, _ := s.reloads.get()
-		writeJSON(w, http.StatusOK, map[string]any{"reloaded": true, "generation": gen})
+		writeJSON(w, http.StatusOK, AdminReloaded{Generation: gen, Reloaded: true})
 	})
 	mux.HandleFunc("POST /stop", func(w http.ResponseWriter, r *http.Request) {
 		if ctl.Stop == nil {
 			writeError(w, http.StatusNotImplemented, errors.New("stop is not available"))
 			return
 		}
-		writeJSON(w, http.StatusAccepted, map[string]any{"stopping": true})
+		writeJSON(w, http.StatusAccepted, AdminStopping{Stopping: true})
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
 		}
@@ -129,39 +132,58 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// writeError answers {"error": err} with status.
+// writeError answers AdminError{err} with status.
 func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": strings.TrimPrefix(err.Error(), "server: ")})
+	writeJSON(w, status, AdminError{Error: strings.TrimPrefix(err.Error(), "server: ")})
 }
 
-// adminStatus is the body of GET /status.
-type adminStatus struct {
-	Version       string          `json:"version"`
-	PID           int             `json:"pid"`
-	Serving       *time.Time      `json:"serving_since,omitempty"`
-	UptimeSeconds float64         `json:"uptime_seconds"`
-	ConfigDir     string          `json:"config_dir"`
-	Generation    uint64          `json:"config_generation"`
-	LastReload    *adminReload    `json:"last_reload,omitempty"`
-	Driver        string          `json:"driver"`
-	Workers       int             `json:"workers"`
-	Listeners     []adminListener `json:"listeners"`
-	Totals        adminTotals     `json:"totals"`
+// The types below are the JSON answers of the admin endpoint
+// (AdminHandler), as gibbon ctl decodes them. They are plain values: the
+// handler builds a new one for each request, and the caller owns what it
+// decodes. Their JSON field names are the endpoint's wire format.
+
+// AdminError is the answer of the admin endpoint to a request that failed
+// (status 4xx or 5xx).
+type AdminError struct {
+	Error string `json:"error"`
 }
 
-type adminReload struct {
+// AdminStatus is the answer of GET /status.
+type AdminStatus struct {
+	Version       string           `json:"version"`
+	PID           int              `json:"pid"`
+	Serving       *time.Time       `json:"serving_since,omitempty"` // when Serve began; nil before
+	UptimeSeconds float64          `json:"uptime_seconds"`
+	ConfigDir     string           `json:"config_dir"` // "" for the built-in default
+	Generation    uint64           `json:"config_generation"`
+	LastReload    *AdminLastReload `json:"last_reload,omitempty"` // nil before the first reload
+	Driver        string           `json:"driver"`
+	Workers       int              `json:"workers"`
+	Listeners     []AdminListener  `json:"listeners"`
+	Totals        AdminTotals      `json:"totals"`
+}
+
+// AdminLastReload is the outcome of the last reload in GET /status
+// (AdminStatus.LastReload).
+type AdminLastReload struct {
 	Time  time.Time `json:"time"`
 	OK    bool      `json:"ok"`
-	Error string    `json:"error,omitempty"`
+	Error string    `json:"error,omitempty"` // the reload's error when !OK
 }
 
-type adminListener struct {
+// AdminListener is one Listen address in GET /status
+// (AdminStatus.Listeners): bound ones with their port, their flags, and
+// the driver serving them.
+type AdminListener struct {
 	Addr   string   `json:"addr"`
 	Flags  []string `json:"flags,omitempty"`
 	Driver string   `json:"driver"`
 }
 
-type adminTotals struct {
+// AdminTotals are the counters of GET /status (AdminStatus.Totals), added
+// over every worker and driver. Responses counts the responses by status
+// class, keyed "1xx" to "5xx".
+type AdminTotals struct {
 	Requests  uint64            `json:"requests"`
 	Responses map[string]uint64 `json:"responses"`
 	BodyBytes uint64            `json:"body_bytes"`
@@ -174,9 +196,9 @@ type adminTotals struct {
 	TLSErrors uint64            `json:"tls_handshake_errors"`
 }
 
-func (s *Server) status() adminStatus {
+func (s *Server) status() AdminStatus {
 	st := s.Stats()
-	out := adminStatus{
+	out := AdminStatus{
 		Version: st.Version, PID: os.Getpid(), ConfigDir: st.ConfigDir,
 		Generation: st.Generation, Driver: st.Driver.String(), Workers: max(len(st.Workers), 1),
 		Listeners: s.listeners(st.Driver),
@@ -186,7 +208,7 @@ func (s *Server) status() adminStatus {
 		out.UptimeSeconds = time.Since(st.Serving).Seconds()
 	}
 	if lr := st.LastReload; !lr.Time.IsZero() {
-		out.LastReload = &adminReload{Time: lr.Time, OK: lr.Err == "", Error: lr.Err}
+		out.LastReload = &AdminLastReload{Time: lr.Time, OK: lr.Err == "", Error: lr.Err}
 	}
 	t := &out.Totals
 	var rs Responses
@@ -206,14 +228,14 @@ func (s *Server) status() adminStatus {
 }
 
 // listeners describes the Listen addresses, bound ones with their port.
-func (s *Server) listeners(d Driver) []adminListener {
+func (s *Server) listeners(d Driver) []AdminListener {
 	s.mu.Lock()
 	ls := s.model.Server.Listen
 	s.mu.Unlock()
 	bound := s.Addrs()
-	out := make([]adminListener, len(ls))
+	out := make([]AdminListener, len(ls))
 	for i, l := range ls {
-		out[i] = adminListener{Addr: l.Addr, Flags: l.Flags, Driver: DriverGoroutine.String()}
+		out[i] = AdminListener{Addr: l.Addr, Flags: l.Flags, Driver: DriverGoroutine.String()}
 		if i < len(bound) {
 			out[i].Addr = bound[i].String()
 		}
@@ -263,8 +285,10 @@ func classMap(r Responses) map[string]uint64 {
 	return m
 }
 
-// adminWorker is one row of GET /workers.
-type adminWorker struct {
+// AdminWorker is one row of GET /workers: an epoll worker (Worker "0",
+// "1" …), then the goroutine driver and HTTP/2 (Worker ""). Responses
+// counts the responses by status class, keyed "1xx" to "5xx".
+type AdminWorker struct {
 	Worker    string            `json:"worker,omitempty"`
 	Driver    string            `json:"driver"`
 	Accepted  uint64            `json:"accepted"`
@@ -279,11 +303,11 @@ type adminWorker struct {
 	BodyBytes uint64            `json:"body_bytes"`
 }
 
-func workerRows(st Stats) []adminWorker {
-	var out []adminWorker
+func workerRows(st Stats) []AdminWorker {
+	var out []AdminWorker
 	for _, r := range allDrivers(st) {
 		c := r.conns
-		out = append(out, adminWorker{
+		out = append(out, AdminWorker{
 			Worker: r.worker, Driver: r.driver,
 			Accepted: c.Accepted, HandedOff: c.HandedOff, Rejected: c.Rejected, Closed: c.Closed,
 			Timeouts: c.Timeouts, Open: c.Open, Idle: c.Idle,
@@ -293,29 +317,31 @@ func workerRows(st Stats) []adminWorker {
 	return out
 }
 
-// adminConns is the body of GET /conns.
-type adminConns struct {
+// AdminConns is the answer of GET /conns: Shown of the Total open
+// connections, oldest first.
+type AdminConns struct {
 	Total int         `json:"total"`
 	Shown int         `json:"shown"`
-	Conns []adminConn `json:"conns"`
+	Conns []AdminConn `json:"conns"`
 }
 
-type adminConn struct {
+// AdminConn is one open connection in GET /conns (AdminConns.Conns).
+type AdminConn struct {
 	ID         uint64  `json:"id"`
 	Remote     string  `json:"remote"`
-	Worker     *int    `json:"worker,omitempty"`
+	Worker     *int    `json:"worker,omitempty"` // nil off the epoll workers
 	Driver     string  `json:"driver"`
 	State      string  `json:"state"`
 	AgeSeconds float64 `json:"age_seconds"`
 	Requests   int     `json:"requests"`
 }
 
-func (s *Server) conns(limit int) adminConns {
+func (s *Server) conns(limit int) AdminConns {
 	list, total := s.Conns(limit)
-	out := adminConns{Total: total, Shown: len(list), Conns: make([]adminConn, len(list))}
+	out := AdminConns{Total: total, Shown: len(list), Conns: make([]AdminConn, len(list))}
 	now := time.Now()
 	for i, c := range list {
-		ac := adminConn{ID: c.ID, Remote: c.Remote.String(), Driver: c.Driver, State: c.State,
+		ac := AdminConn{ID: c.ID, Remote: c.Remote.String(), Driver: c.Driver, State: c.State,
 			AgeSeconds: now.Sub(c.Opened).Round(time.Millisecond).Seconds(), Requests: c.Requests}
 		if c.Worker >= 0 {
 			ac.Worker = &list[i].Worker
@@ -325,8 +351,9 @@ func (s *Server) conns(limit int) adminConns {
 	return out
 }
 
-// adminVHost is one row of GET /vhosts.
-type adminVHost struct {
+// AdminVHost is one row of GET /vhosts, in the order of the
+// configuration; the first is the default.
+type AdminVHost struct {
 	File         string   `json:"file,omitempty"`
 	Names        []string `json:"names"`
 	Default      bool     `json:"default,omitempty"`
@@ -335,13 +362,31 @@ type adminVHost struct {
 	TLS          bool     `json:"tls_certificate,omitempty"`
 }
 
-func (s *Server) vhosts() []adminVHost {
+// AdminPlugins is the answer of GET /plugins: the plugin chain per stage,
+// as Server.Describe and gibbon -t print it.
+type AdminPlugins struct {
+	Describe string `json:"describe"`
+}
+
+// AdminReloaded is the answer of a successful POST /reload: the
+// generation of the configuration now serving.
+type AdminReloaded struct {
+	Generation uint64 `json:"generation"`
+	Reloaded   bool   `json:"reloaded"` // always true
+}
+
+// AdminStopping is the answer of POST /stop, sent before the stop begins.
+type AdminStopping struct {
+	Stopping bool `json:"stopping"` // always true
+}
+
+func (s *Server) vhosts() []AdminVHost {
 	s.mu.Lock()
 	hosts := s.model.Hosts
 	s.mu.Unlock()
-	out := make([]adminVHost, len(hosts))
+	out := make([]AdminVHost, len(hosts))
 	for i, h := range hosts {
-		out[i] = adminVHost{File: h.File, Names: h.ServerNames, Default: i == 0, DocumentRoot: h.DocumentRoot,
+		out[i] = AdminVHost{File: h.File, Names: h.ServerNames, Default: i == 0, DocumentRoot: h.DocumentRoot,
 			Redirect: h.Redirect, TLS: h.CertificateFile != ""}
 		if out[i].Names == nil {
 			out[i].Names = []string{}

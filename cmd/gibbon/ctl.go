@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"gibbon"
 	"gibbon/config"
 )
 
@@ -133,7 +134,7 @@ func (c *ctlClient) call(method, path string, v any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		var e struct{ Error string }
+		var e gibbon.AdminError
 		if json.NewDecoder(resp.Body).Decode(&e) == nil && e.Error != "" {
 			return errors.New(e.Error)
 		}
@@ -158,45 +159,14 @@ var ctlCommands = map[string]func(c *ctlClient, out io.Writer) error{
 	"stop":    ctlStop,
 }
 
-type ctlResponses map[string]uint64
-
-// classes formats the counts of 2xx to 5xx.
-func (r ctlResponses) classes() string {
+// responseClasses formats the counts of 2xx to 5xx of a Responses map
+// (gibbon.AdminWorker.Responses).
+func responseClasses(r map[string]uint64) string {
 	return fmt.Sprintf("%d\t%d\t%d\t%d", r["2xx"], r["3xx"], r["4xx"], r["5xx"])
 }
 
 func ctlStatus(c *ctlClient, out io.Writer) error {
-	var st struct {
-		Version    string  `json:"version"`
-		PID        int     `json:"pid"`
-		Uptime     float64 `json:"uptime_seconds"`
-		ConfigDir  string  `json:"config_dir"`
-		Generation uint64  `json:"config_generation"`
-		LastReload *struct {
-			Time  time.Time `json:"time"`
-			OK    bool      `json:"ok"`
-			Error string    `json:"error"`
-		} `json:"last_reload"`
-		Driver    string `json:"driver"`
-		Workers   int    `json:"workers"`
-		Listeners []struct {
-			Addr   string   `json:"addr"`
-			Flags  []string `json:"flags"`
-			Driver string   `json:"driver"`
-		} `json:"listeners"`
-		Totals struct {
-			Requests  uint64       `json:"requests"`
-			Responses ctlResponses `json:"responses"`
-			BodyBytes uint64       `json:"body_bytes"`
-			Accepted  uint64       `json:"connections_accepted"`
-			Open      int64        `json:"connections_open"`
-			Idle      int64        `json:"connections_idle"`
-			Closed    uint64       `json:"connections_closed"`
-			Rejected  uint64       `json:"connections_rejected"`
-			TLS       uint64       `json:"tls_handshakes"`
-			TLSErrors uint64       `json:"tls_handshake_errors"`
-		} `json:"totals"`
-	}
+	var st gibbon.AdminStatus
 	if err := c.call("GET", "/status", &st); err != nil {
 		return err
 	}
@@ -207,7 +177,7 @@ func ctlStatus(c *ctlClient, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "version\t%s\n", st.Version)
 	fmt.Fprintf(tw, "pid\t%d\n", st.PID)
-	fmt.Fprintf(tw, "uptime\t%s\n", (time.Duration(st.Uptime) * time.Second).Round(time.Second))
+	fmt.Fprintf(tw, "uptime\t%s\n", (time.Duration(st.UptimeSeconds) * time.Second).Round(time.Second))
 	fmt.Fprintf(tw, "config\t%s (generation %d)\n", dir, st.Generation)
 	if lr := st.LastReload; lr != nil {
 		result := "ok"
@@ -229,20 +199,7 @@ func ctlStatus(c *ctlClient, out io.Writer) error {
 }
 
 func ctlWorkers(c *ctlClient, out io.Writer) error {
-	var rows []struct {
-		Worker    string       `json:"worker"`
-		Driver    string       `json:"driver"`
-		Accepted  uint64       `json:"accepted"`
-		HandedOff uint64       `json:"handed_off"`
-		Rejected  uint64       `json:"rejected"`
-		Closed    uint64       `json:"closed"`
-		Timeouts  uint64       `json:"timeouts"`
-		Open      int64        `json:"open"`
-		Idle      int64        `json:"idle"`
-		Requests  uint64       `json:"requests"`
-		Responses ctlResponses `json:"responses"`
-		BodyBytes uint64       `json:"body_bytes"`
-	}
+	var rows []gibbon.AdminWorker
 	if err := c.call("GET", "/workers", &rows); err != nil {
 		return err
 	}
@@ -254,25 +211,13 @@ func ctlWorkers(c *ctlClient, out io.Writer) error {
 			w = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t\n", r.Driver, w, r.Open, r.Idle, r.Accepted,
-			r.HandedOff, r.Closed, r.Rejected, r.Timeouts, r.Requests, r.Responses.classes(), r.BodyBytes)
+			r.HandedOff, r.Closed, r.Rejected, r.Timeouts, r.Requests, responseClasses(r.Responses), r.BodyBytes)
 	}
 	return tw.Flush()
 }
 
 func ctlConns(c *ctlClient, out io.Writer) error {
-	var cs struct {
-		Total int `json:"total"`
-		Shown int `json:"shown"`
-		Conns []struct {
-			ID       uint64  `json:"id"`
-			Remote   string  `json:"remote"`
-			Worker   *int    `json:"worker"`
-			Driver   string  `json:"driver"`
-			State    string  `json:"state"`
-			Age      float64 `json:"age_seconds"`
-			Requests int     `json:"requests"`
-		} `json:"conns"`
-	}
+	var cs gibbon.AdminConns
 	if err := c.call("GET", fmt.Sprintf("/conns?limit=%d", c.limit), &cs); err != nil {
 		return err
 	}
@@ -283,7 +228,7 @@ func ctlConns(c *ctlClient, out io.Writer) error {
 		if k.Worker != nil {
 			w = fmt.Sprint(*k.Worker)
 		}
-		age := time.Duration(k.Age * float64(time.Second)).Round(100 * time.Millisecond)
+		age := time.Duration(k.AgeSeconds * float64(time.Second)).Round(100 * time.Millisecond)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", k.ID, k.Remote, k.Driver, w, k.State, age, k.Requests)
 	}
 	if err := tw.Flush(); err != nil {
@@ -294,14 +239,7 @@ func ctlConns(c *ctlClient, out io.Writer) error {
 }
 
 func ctlVHosts(c *ctlClient, out io.Writer) error {
-	var hosts []struct {
-		File         string   `json:"file"`
-		Names        []string `json:"names"`
-		Default      bool     `json:"default"`
-		DocumentRoot string   `json:"document_root"`
-		Redirect     string   `json:"redirect"`
-		TLS          bool     `json:"tls_certificate"`
-	}
+	var hosts []gibbon.AdminVHost
 	if err := c.call("GET", "/vhosts", &hosts); err != nil {
 		return err
 	}
@@ -326,9 +264,7 @@ func ctlVHosts(c *ctlClient, out io.Writer) error {
 }
 
 func ctlPlugins(c *ctlClient, out io.Writer) error {
-	var p struct {
-		Describe string `json:"describe"`
-	}
+	var p gibbon.AdminPlugins
 	if err := c.call("GET", "/plugins", &p); err != nil {
 		return err
 	}
@@ -337,9 +273,7 @@ func ctlPlugins(c *ctlClient, out io.Writer) error {
 }
 
 func ctlReload(c *ctlClient, out io.Writer) error {
-	var r struct {
-		Generation uint64 `json:"generation"`
-	}
+	var r gibbon.AdminReloaded
 	if err := c.call("POST", "/reload", &r); err != nil {
 		return err
 	}
@@ -350,13 +284,11 @@ func ctlReload(c *ctlClient, out io.Writer) error {
 // ctlStop asks the server to stop, then waits until its endpoint no
 // longer answers: the server drained and exited.
 func ctlStop(c *ctlClient, out io.Writer) error {
-	var status struct {
-		PID int `json:"pid"`
-	}
+	var status gibbon.AdminStatus
 	if err := c.call("GET", "/status", &status); err != nil {
 		return err
 	}
-	if err := c.call("POST", "/stop", &struct{}{}); err != nil {
+	if err := c.call("POST", "/stop", &gibbon.AdminStopping{}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "gibbon: stopping (pid %d)\n", status.PID)

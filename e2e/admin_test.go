@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bufio"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"net"
@@ -200,24 +199,13 @@ func TestAdmin(t *testing.T) {
 
 		// ctl stop drains: a download in flight finishes, the process
 		// exits 0 and the socket is gone.
-		resp, err := newClient().Get(p.base() + "/big.bin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		head := make([]byte, 64<<10)
-		if _, err := io.ReadFull(resp.Body, head); err != nil {
-			t.Fatal(err)
-		}
+		dl := startDownload(t, p, "/big.bin")
 		stopped := make(chan string, 1)
 		go func() {
 			out, errOut, code := ctl(t, "-a", "unix:"+sock, "stop")
 			stopped <- fmt.Sprintf("exit %d: %s%s", code, out, errOut)
 		}()
-		rest, err := io.ReadAll(resp.Body)
-		if got := append(head, rest...); err != nil || sha256.Sum256(got) != sha256.Sum256([]byte(big)) {
-			t.Fatalf("the download in flight at ctl stop: %d bytes of %d, %v", len(got), len(big), err)
-		}
+		dl.finish(t, big, "the download in flight at ctl stop")
 		if code := p.wait(20 * time.Second); code != 0 {
 			t.Errorf("exit status %d after ctl stop, want 0", code)
 		}

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -351,6 +352,39 @@ func do(t *testing.T, p *proc, method, host, path string, hdr ...string) (*http.
 		t.Fatalf("%s %s: reading body: %v", method, path, err)
 	}
 	return resp, string(body)
+}
+
+// download is a GET whose response is read in part and left in flight,
+// to check that a reload or a stop lets it finish.
+type download struct {
+	resp *http.Response
+	head []byte
+}
+
+// startDownload GETs path from p and reads the first 64 KiB of the body;
+// the body is closed when the test ends.
+func startDownload(t *testing.T, p *proc, path string) *download {
+	t.Helper()
+	resp, err := newClient().Get(p.base() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	d := &download{resp: resp, head: make([]byte, 64<<10)}
+	if _, err := io.ReadFull(resp.Body, d.head); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// finish reads the rest of the download and fails the test, naming it
+// what, unless the whole body is want.
+func (d *download) finish(t *testing.T, want, what string) {
+	t.Helper()
+	rest, err := io.ReadAll(d.resp.Body)
+	if got := append(d.head, rest...); err != nil || sha256.Sum256(got) != sha256.Sum256([]byte(want)) {
+		t.Fatalf("%s: %d bytes of %d, %v", what, len(got), len(want), err)
+	}
 }
 
 // needCurl returns the path of curl, skipping the test when it is missing

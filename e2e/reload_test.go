@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"crypto/sha256"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,15 +44,7 @@ func TestReload(t *testing.T) {
 	}
 
 	// A download in flight across the reload, read slowly.
-	resp, err := newClient().Get(p.base() + "/big.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	head := make([]byte, 64<<10)
-	if _, err := io.ReadFull(resp.Body, head); err != nil {
-		t.Fatal(err)
-	}
+	dl := startDownload(t, p, "/big.bin")
 
 	writeFiles(t, conf, map[string]string{
 		"sites/default": hostConf(root2, "localhost") + "[ERROR_PAGES]\n    404 404.html\n",
@@ -74,13 +64,7 @@ func TestReload(t *testing.T) {
 	if r, _ := get(t, p, "", "/big.bin"); r.StatusCode != 404 {
 		t.Fatalf("a file of the old document root answered %d under the new one", r.StatusCode)
 	}
-	rest, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("the download begun before the reload failed: %v", err)
-	}
-	if got := append(head, rest...); sha256.Sum256(got) != sha256.Sum256([]byte(big)) {
-		t.Fatalf("the download begun before the reload is %d bytes, not the %d of the file", len(got), len(big))
-	}
+	dl.finish(t, big, "the download begun before the reload")
 
 	// A bad key: the error names file, line and key; the old config serves.
 	bad := serverConf("    Timeuot 5")

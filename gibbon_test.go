@@ -28,6 +28,18 @@ func start(t testing.TB, srv *gibbon.Server) string {
 	return "http://" + srv.Addr().String()
 }
 
+// forDrivers runs f as a parallel subtest on each driver, epoll and
+// goroutine.
+func forDrivers(t *testing.T, f func(t *testing.T, d gibbon.Driver)) {
+	t.Helper()
+	for _, d := range []gibbon.Driver{gibbon.DriverEpoll, gibbon.DriverGoroutine} {
+		t.Run(d.String(), func(t *testing.T) {
+			t.Parallel()
+			f(t, d)
+		})
+	}
+}
+
 func newServer(t testing.TB, cfg gibbon.Config) *gibbon.Server {
 	t.Helper()
 	if cfg.Listen == nil {

@@ -36,63 +36,60 @@ const probedBody = `loop=false body="payload" err=<nil> ctx=<nil> noflush=false`
 
 func TestHandleNonBlocking(t *testing.T) {
 	t.Parallel()
-	for _, d := range []gibbon.Driver{gibbon.DriverEpoll, gibbon.DriverGoroutine} {
-		t.Run(d.String(), func(t *testing.T) {
-			t.Parallel()
-			srv := newServer(t, gibbon.Config{Driver: d})
-			srv.HandleNonBlocking("/probe", gibbon.HandlerFunc(probe))
-			srv.HandleNonBlocking("/hijack", gibbon.HandlerFunc(func(c *gibbon.Ctx) {
-				_, _, err := c.Hijack()
-				fmt.Fprintf(c, "nohijack=%v trailer=%v", errors.Is(err, errors.ErrUnsupported), c.Trailer() == nil)
-			}))
-			srv.HandleNonBlocking("/panic", gibbon.HandlerFunc(func(*gibbon.Ctx) { panic("boom") }))
-			srv.HandleFunc("/blocking", func(c *gibbon.Ctx) { fmt.Fprintf(c, "loop=%v", onLoop()) })
-			url := start(t, srv)
-			loop := d == gibbon.DriverEpoll
-			want := fmt.Sprintf(`loop=%v body="" err=<nil> ctx=<nil> noflush=true`, loop)
+	forDrivers(t, func(t *testing.T, d gibbon.Driver) {
+		srv := newServer(t, gibbon.Config{Driver: d})
+		srv.HandleNonBlocking("/probe", gibbon.HandlerFunc(probe))
+		srv.HandleNonBlocking("/hijack", gibbon.HandlerFunc(func(c *gibbon.Ctx) {
+			_, _, err := c.Hijack()
+			fmt.Fprintf(c, "nohijack=%v trailer=%v", errors.Is(err, errors.ErrUnsupported), c.Trailer() == nil)
+		}))
+		srv.HandleNonBlocking("/panic", gibbon.HandlerFunc(func(*gibbon.Ctx) { panic("boom") }))
+		srv.HandleFunc("/blocking", func(c *gibbon.Ctx) { fmt.Fprintf(c, "loop=%v", onLoop()) })
+		url := start(t, srv)
+		loop := d == gibbon.DriverEpoll
+		want := fmt.Sprintf(`loop=%v body="" err=<nil> ctx=<nil> noflush=true`, loop)
 
-			resp, body := get(t, http.DefaultClient, "GET", url+"/probe")
-			if resp.StatusCode != 200 || body != want || resp.ContentLength != int64(len(want)) {
-				t.Errorf("GET /probe: %d %q (length %d), want 200 %q", resp.StatusCode, body, resp.ContentLength, want)
-			}
-			resp, body = get(t, http.DefaultClient, "HEAD", url+"/probe")
-			if resp.StatusCode != 200 || body != "" || resp.ContentLength != int64(len(want)) {
-				t.Errorf("HEAD /probe: %d %q (length %d)", resp.StatusCode, body, resp.ContentLength)
-			}
-			if _, body := get(t, http.DefaultClient, "GET", url+"/hijack"); body != "nohijack=true trailer=true" {
-				t.Errorf("GET /hijack: %q", body)
-			}
-			resp, _ = get(t, http.DefaultClient, "GET", url+"/panic")
-			if resp.StatusCode != 500 {
-				t.Errorf("GET /panic: %d, want 500", resp.StatusCode)
-			}
+		resp, body := get(t, http.DefaultClient, "GET", url+"/probe")
+		if resp.StatusCode != 200 || body != want || resp.ContentLength != int64(len(want)) {
+			t.Errorf("GET /probe: %d %q (length %d), want 200 %q", resp.StatusCode, body, resp.ContentLength, want)
+		}
+		resp, body = get(t, http.DefaultClient, "HEAD", url+"/probe")
+		if resp.StatusCode != 200 || body != "" || resp.ContentLength != int64(len(want)) {
+			t.Errorf("HEAD /probe: %d %q (length %d)", resp.StatusCode, body, resp.ContentLength)
+		}
+		if _, body := get(t, http.DefaultClient, "GET", url+"/hijack"); body != "nohijack=true trailer=true" {
+			t.Errorf("GET /hijack: %q", body)
+		}
+		resp, _ = get(t, http.DefaultClient, "GET", url+"/panic")
+		if resp.StatusCode != 500 {
+			t.Errorf("GET /panic: %d, want 500", resp.StatusCode)
+		}
 
-			// A body sends the request to the connection's goroutine.
-			if _, b := send(t, http.DefaultClient, "POST", url+"/probe", strings.NewReader("payload")); b != probedBody {
-				t.Errorf("POST /probe: %q, want %q", b, probedBody)
-			}
+		// A body sends the request to the connection's goroutine.
+		if _, b := send(t, http.DefaultClient, "POST", url+"/probe", strings.NewReader("payload")); b != probedBody {
+			t.Errorf("POST /probe: %q, want %q", b, probedBody)
+		}
 
-			// After a blocking handler the connection is a goroutine's: a
-			// non-blocking handler runs there, in memory.
-			nc, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+		// After a blocking handler the connection is a goroutine's: a
+		// non-blocking handler runs there, in memory.
+		nc, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		br := bufio.NewReader(nc)
+		for _, path := range []string{"/blocking", "/probe", "/probe"} {
+			fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
+			resp, err := http.ReadResponse(br, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer nc.Close()
-			br := bufio.NewReader(nc)
-			for _, path := range []string{"/blocking", "/probe", "/probe"} {
-				fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
-				resp, err := http.ReadResponse(br, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := io.ReadAll(resp.Body)
-				if path == "/probe" && string(b) != `loop=false body="" err=<nil> ctx=<nil> noflush=true` {
-					t.Errorf("%s after a blocking handler: %q", path, b)
-				}
+			b, _ := io.ReadAll(resp.Body)
+			if path == "/probe" && string(b) != `loop=false body="" err=<nil> ctx=<nil> noflush=true` {
+				t.Errorf("%s after a blocking handler: %q", path, b)
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestHandleNonBlockingPipelined: pipelined requests to a non-blocking

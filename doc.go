@@ -34,8 +34,10 @@
 // admin endpoint (the gibbon command's Admin key, gibbon ctl): JSON
 // status, workers, conns, vhosts and plugins, Prometheus /metrics, a live
 // status page, POST /reload ([Server.ReloadFrom]) and POST /stop through
-// an [AdminControl]. Serve it on [ListenAdmin]'s listener (a 0600 unix
-// socket or loopback TCP) or mount its paths on a mux of your own.
+// an [AdminControl]; its JSON answers are the Admin types ([AdminStatus],
+// [AdminWorker], [AdminConns] …). Serve it on [ListenAdmin]'s listener (a
+// 0600 unix socket or loopback TCP) or mount its paths on a mux of your
+// own.
 // [Config.Driver] and [Config.Balancing] choose how connections are
 // served (--driver, -B).
 //

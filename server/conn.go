@@ -242,7 +242,7 @@ func (c *conn) handleHeld(headLen int) bool {
 	defer c.srv.release(g)
 	c.use(g)
 	if g.pp.conns && c.info.ID == 0 {
-		c.info = c.connInfo() // opened before a reload loaded plugins
+		c.setConnInfo() // opened before a reload loaded plugins
 	}
 	return c.handle(headLen)
 }
@@ -259,6 +259,16 @@ func (c *conn) handle(headLen int) bool {
 	if c.gen.pp.requests {
 		return c.handleStaged(headLen)
 	}
+	return c.handleCore(headLen)
+}
+
+// handleCore is handle when no plugin sees requests: the core answers.
+// It is not inlined so that its locals are not on the stack of the
+// staged path (a stack that grows past 4 KiB is copied, and shrunk again
+// by the next garbage collection).
+//
+//go:noinline
+func (c *conn) handleCore(headLen int) bool {
 	plan := c.gen.set.planBody(&c.req, headLen)
 	switch plan.action {
 	case bodyReject:

@@ -64,7 +64,14 @@ func (c *conn) openStages() bool {
 	return true
 }
 
-// connInfo describes the connection to the plugins, with a new ID.
+// setConnInfo sets c.info. It is a function of its own, not inlined, so
+// that the ConnInfo it builds is not on the stack of every request that
+// might need it (see handleHeld).
+//
+//go:noinline
+func (c *conn) setConnInfo() { c.info = c.connInfo() }
+
+// connInfo describes the connection to the plugins.
 func (c *conn) connInfo() stage.ConnInfo {
 	_, tls := c.nc.(*tlsConn)
 	return stage.ConnInfo{

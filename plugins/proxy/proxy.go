@@ -129,7 +129,7 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 				tried = append(tried, s)
 				continue
 			}
-			return stage.Error(status, err)
+			return pl.answerFailure(s, status, err)
 		}
 		resp, done, err := h.roundTrip(r.Context(), s, r, body, upgrade)
 		if err == nil {
@@ -143,8 +143,18 @@ func (h *handler) ServeGibbon(w stage.ResponseWriter, r *stage.Request) error {
 			tried = append(tried, s)
 			continue
 		}
-		return stage.Error(status, err)
+		return pl.answerFailure(s, status, err)
 	}
+}
+
+// answerFailure returns the error a failed request is answered with,
+// logging it first (as nginx's error log does) unless the client went
+// away.
+func (pl *pool) answerFailure(s *server, status int, err error) error {
+	if status != 499 {
+		pl.log.Warn("upstream request failed", "upstream", pl.name, "server", s.name, "status", status, "error", err.Error())
+	}
+	return stage.Error(status, err)
 }
 
 // failure accounts a failed exchange with s and returns the status to

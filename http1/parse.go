@@ -119,7 +119,8 @@ var headEnd = []byte("\r\n\r\n")
 // between a field name and its colon, obs-fold, HTTP/0.9, an HTTP/1.1
 // request without Host, more than one Host or an invalid Host value,
 // userinfo, a percent-escape or a non-http(s) scheme in an absolute-form
-// target, "*" with a method other than OPTIONS, an invalid or conflicting
+// target, a percent-escape in a CONNECT target's authority, "*" with a
+// method other than OPTIONS, an invalid or conflicting
 // Content-Length, both Content-Length and Transfer-Encoding,
 // Transfer-Encoding in an HTTP/1.0 request, and a Transfer-Encoding whose
 // final coding is not chunked
@@ -281,7 +282,7 @@ func splitTarget(req *Request) error {
 	switch {
 	case req.Method == MethodConnect:
 		// authority-form: host:port, no path.
-		if !validHost(t) {
+		if !validTargetAuthority(t) {
 			return errBadAuthority
 		}
 		return nil
@@ -327,12 +328,7 @@ func splitAbsolute(req *Request, t []byte) error {
 		j++
 	}
 	auth := t[a:j]
-	// A percent-escape in the authority is refused although RFC 3986
-	// allows it: no client sends one (browsers send IDNs as punycode),
-	// net/url refuses the ASCII ones ("%00" would put a NUL in the host)
-	// and decodes the others, so servers and proxies would read the same
-	// target as different hosts.
-	if len(auth) == 0 || !validHost(auth) || bytes.IndexByte(auth, '%') >= 0 {
+	if !validTargetAuthority(auth) {
 		return errBadAuthority
 	}
 	req.Host = auth
@@ -348,6 +344,16 @@ func splitAbsolute(req *Request, t []byte) error {
 	}
 	req.Path, req.Query = splitQuery(rest)
 	return nil
+}
+
+// validTargetAuthority reports whether the authority of an absolute-form
+// or authority-form target is a non-empty valid host (validHost) without
+// a percent-escape. Escapes are refused although RFC 3986 allows them: no
+// client sends one (browsers send IDNs as punycode), net/url refuses the
+// ASCII ones ("%00" would put a NUL in the host) and decodes the others,
+// so servers and proxies would read the same target as different hosts.
+func validTargetAuthority(auth []byte) bool {
+	return len(auth) > 0 && validHost(auth) && bytes.IndexByte(auth, '%') < 0
 }
 
 // validHost reports whether b is empty or uri-host [ ":" port ]

@@ -127,6 +127,7 @@ func TestParseErrors(t *testing.T) {
 		{"absolute empty authority", "GET http:///p HTTP/1.1\r\nHost: a\r\n\r\n", nil, 400},
 		{"absolute userinfo", "GET http://u:p@a/ HTTP/1.1\r\nHost: a\r\n\r\n", nil, 400},
 		{"CONNECT bad authority", "CONNECT a/b HTTP/1.1\r\nHost: a\r\n\r\n", nil, 400},
+		{"CONNECT authority with an escape", "CONNECT 000%000 HTTP/1.0\r\n\r\n", nil, 400},
 		{"bad percent in path", "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n", nil, 400},
 		{"truncated percent in query", "GET /a?b=%4 HTTP/1.1\r\nHost: a\r\n\r\n", nil, 400},
 		{"bad percent in authority", "GET http://%0 HTTP/1.0\r\n\r\n", nil, 400},

@@ -52,10 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg, welcome, err := loadConfig(opts, "")
-	if welcome != "" {
-		defer os.RemoveAll(welcome)
-	}
+	var welcome welcomeDir
+	defer welcome.remove()
+	cfg, created, err := loadConfig(opts, "")
+	welcome.keep(created)
 	if err != nil {
 		printError(stderr, err)
 		return 1
@@ -82,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		srv.Shutdown(context.Background()) // the plugins' Cleanup
 		return 0
 	}
-	load := func() (gibbon.Config, error) { return reloadedConfig(opts, welcome, logger) }
+	load := func() (gibbon.Config, error) { return reloadedConfig(opts, &welcome, logger) }
 	return serve(srv, cfg, load, logger, stderr)
 }
 
@@ -207,8 +207,11 @@ func reloadConfig(srv *gibbon.Server, load func() (gibbon.Config, error), logger
 
 // reloadedConfig finds and loads the configuration as at start-up, with
 // the same command-line overrides, for a reload; it logs its warnings.
-func reloadedConfig(o *options, welcome string, logger *slog.Logger) (gibbon.Config, error) {
-	cfg, _, err := loadConfig(o, welcome)
+// The built-in welcome site goes to welcome's directory, which it makes
+// when there is none yet (./htdocs was served and is gone).
+func reloadedConfig(o *options, welcome *welcomeDir, logger *slog.Logger) (gibbon.Config, error) {
+	cfg, created, err := loadConfig(o, welcome.path())
+	welcome.keep(created)
 	if err != nil {
 		return gibbon.Config{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"reflect"
@@ -167,6 +168,44 @@ func TestMaterializeWelcome(t *testing.T) {
 		t.Errorf("%s/index.html lacks the welcome text", dir)
 	}
 }
+
+// TestReloadWelcome checks that a reload after ./htdocs went away serves
+// the welcome site from a directory that the exit removes, and that a
+// later reload reuses it.
+func TestReloadWelcome(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.Mkdir("htdocs", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := &options{port: -1, workers: -1}
+	logger := slog.New(slog.DiscardHandler)
+	var welcome welcomeDir
+	cfg, created, err := loadConfig(opts, "")
+	welcome.keep(created)
+	if err != nil || created != "" || welcome.path() != "" {
+		t.Fatalf("start-up on ./htdocs: created %q, kept %q, err %v", created, welcome.path(), err)
+	}
+	root := cfg.Hosts[0].DocumentRoot
+	if err := os.Remove("htdocs"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := reloadedConfig(opts, &welcome, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := welcome.path()
+	if dir == "" || dir == root || first.Model.Hosts[0].DocumentRoot != dir || !isDir(dir) {
+		t.Fatalf("reload without ./htdocs: document root %q, welcome %q", first.Model.Hosts[0].DocumentRoot, dir)
+	}
+	if _, err := reloadedConfig(opts, &welcome, logger); err != nil || welcome.path() != dir {
+		t.Fatalf("second reload: welcome %q (want %q), err %v", welcome.path(), dir, err)
+	}
+	welcome.remove()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after remove: %v", dir, err)
+	}
+}
+
 func removeAll(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.RemoveAll(dir); err != nil {

@@ -54,6 +54,7 @@ var (
 	errRespFieldValue  = perr(502, "invalid character in response header field value")
 	errRespCL          = perr(502, "malformed or conflicting Content-Length in response")
 	errRespTE          = perr(502, "response transfer coding not supported")
+	errRespTE10        = perr(502, "Transfer-Encoding in an HTTP/1.0 response")
 	errRespStatusRange = perr(502, "response status code out of range")
 )
 
@@ -70,11 +71,12 @@ var (
 // and an optional reason phrase (a missing SP before an empty reason is
 // accepted). Line endings must be CRLF; obs-fold, control characters in
 // values, invalid field names, whitespace before a colon, conflicting or
-// malformed Content-Length values, and a Transfer-Encoding whose final
-// coding is not chunked are refused. lim's MaxHeaderBytes and MaxHeaders
-// apply (MaxURI is ignored); lim may be nil. It does not decide whether
-// the response has a body: that also depends on the request method and
-// the status (HEAD, 1xx, 204, 304).
+// malformed Content-Length values, a Transfer-Encoding whose final coding
+// is not chunked, and a Transfer-Encoding in an HTTP/1.0 response (whose
+// framing RFC 9112 §6.1 says to treat as faulty) are refused. lim's
+// MaxHeaderBytes and MaxHeaders apply (MaxURI is ignored); lim may be nil.
+// It does not decide whether the response has a body: that also depends
+// on the request method and the status (HEAD, 1xx, 204, 304).
 func ParseResponse(buf []byte, resp *Response, lim *Limits) (n int, err error) {
 	resp.Reset()
 	maxHead, _, maxHeaders := lim.resolve()
@@ -221,6 +223,9 @@ func parseResponseFields(head []byte, pos int, resp *Response, maxHeaders int) e
 		return errRespLineEnd
 	}
 	if te {
+		if resp.Version == Version10 {
+			return errRespTE10
+		}
 		if !teChunkedLast {
 			return errRespTE
 		}

@@ -39,6 +39,7 @@ func TestParseResponse(t *testing.T) {
 		{in: "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", err: true},
 		{in: "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", err: true},
 		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", err: true},
+		{in: "HTTP/1.0 200\r\nTrAnsfer-EnCoding:ChUnked\r\n\r\n", err: true}, // RFC 9112 §6.1: faulty framing
 		{in: "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", err: true},
 		{in: "HTTP/1.1 200 OK\r\nX : a\r\n\r\n", err: true},
 		{in: "HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n", err: true},

@@ -94,25 +94,9 @@ func TestHelloDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func BenchmarkHelloNative(b *testing.B) {
-	srv := helloServer(b)
-	url := start(b, srv)
-	k := newKeepAlive(b, strings.TrimPrefix(url, "http://"), "/hello")
-	b.ReportAllocs()
-	for b.Loop() {
-		k.roundTrip(b)
-	}
-}
+func BenchmarkHelloNative(b *testing.B) { benchKeepAlive(b, helloServer(b), "/hello") }
 
-func BenchmarkHelloNonBlocking(b *testing.B) {
-	srv := helloServer(b)
-	url := start(b, srv)
-	k := newKeepAlive(b, strings.TrimPrefix(url, "http://"), "/loop")
-	b.ReportAllocs()
-	for b.Loop() {
-		k.roundTrip(b)
-	}
-}
+func BenchmarkHelloNonBlocking(b *testing.B) { benchKeepAlive(b, helloServer(b), "/loop") }
 
 func BenchmarkHelloNetHTTP(b *testing.B) {
 	m := config.Default("")
@@ -122,8 +106,13 @@ func BenchmarkHelloNetHTTP(b *testing.B) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "hello, world\n")
 	}))
+	benchKeepAlive(b, srv, "/hello")
+}
+
+// benchKeepAlive measures keep-alive GETs of path from srv, started here.
+func benchKeepAlive(b *testing.B, srv *gibbon.Server, path string) {
 	url := start(b, srv)
-	k := newKeepAlive(b, strings.TrimPrefix(url, "http://"), "/hello")
+	k := newKeepAlive(b, strings.TrimPrefix(url, "http://"), path)
 	b.ReportAllocs()
 	for b.Loop() {
 		k.roundTrip(b)

@@ -3,8 +3,6 @@
 package gibbon
 
 import (
-	"io"
-	"net/http"
 	"testing"
 
 	"gibbon/stage"
@@ -16,13 +14,7 @@ import (
 // its header map, one string for all its strings, and the handler's own
 // header value. net/http's server makes 17 for the same exchange.
 func TestServeHTTPAllocs(t *testing.T) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "Hello, World!")
-	})
-	var rt route
-	rt.pattern = "/"
-	rt.init(&httpHandler{h: h})
+	rt := helloHTTPRoute()
 	r := stagetest.NewRequest(nil, "GET", "/hello.txt?x=1", "Host: 127.0.0.1:8080")
 	w := stage.NewRecorder()
 	n := testing.AllocsPerRun(1000, func() {

@@ -123,19 +123,25 @@ func TestHTTPRequest(t *testing.T) {
 	}
 }
 
+// helloHTTPRoute is the route "/" to a net/http hello-world handler
+// through the adapter.
+func helloHTTPRoute() *route {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "Hello, World!")
+	})
+	rt := &route{pattern: "/"}
+	rt.init(&httpHandler{h: h})
+	return rt
+}
+
 // BenchmarkServeHTTP measures the adapter alone: building the
 // *http.Request, the ResponseWriter and the context around a hello-world
 // handler, over a stage.ResponseRecorder (no socket). "wrk" sends only a
 // Host header, as the benchmark's load generator does; "browser" the
 // headers of a page request.
 func BenchmarkServeHTTP(b *testing.B) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "Hello, World!")
-	})
-	var rt route
-	rt.pattern = "/"
-	rt.init(&httpHandler{h: h})
+	rt := helloHTTPRoute()
 	for _, bc := range []struct {
 		name    string
 		headers []string
